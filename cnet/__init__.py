@@ -1,0 +1,23 @@
+"""cnet: fully-connected feed-forward neural networks trained by
+back-propagation and mini-batch SGD, with the hot loops in typed Cython +
+OpenMP.
+
+    >>> import cnet
+    >>> net = cnet.Network([784, 30, 10], seed=1)          # network.py defaults
+    >>> history = net.fit(X, y, epochs=30, batch_size=10, eta=3.0)
+
+Nielsen's book code runs unchanged with ``import cnet as network``.
+"""
+__version__ = "0.1.0"
+
+from . import datasets
+from ._config import config, show_config
+from ._openmp_helpers import openmp_enabled
+from .costs import CrossEntropyCost, LogLikelihoodCost, QuadraticCost
+from .network import Network
+from .training import DivergenceError, History
+
+__all__ = [
+    "Network", "History", "DivergenceError", "QuadraticCost", "CrossEntropyCost",
+    "LogLikelihoodCost", "datasets", "show_config", "config", "openmp_enabled", "__version__",
+]

@@ -1,0 +1,33 @@
+"""What this build of cnet is: version, OpenMP, instruction set, threads."""
+from ._dispatch import kernels, _kernels_avx2, _kernels_baseline
+from ._openmp_helpers import openmp_enabled, max_threads
+from ._threads import cpu_count, resolve_n_threads
+
+
+def config():
+    """The build and run-time facts as a dict."""
+    from . import __version__
+
+    return {
+        "version": __version__,
+        "openmp": openmp_enabled(),
+        "simd": kernels.ISA,
+        "simd_available": ["baseline"] + (
+            ["avx2-fma"] if _kernels_avx2 is not None and _kernels_baseline.cpu_has_avx2_fma() else []),
+        "threads_default": resolve_n_threads(None),
+        "omp_max_threads": max_threads(),
+        "cpu_count": cpu_count(),
+    }
+
+
+def show_config(file=None):
+    """Print version, OpenMP on/off, SIMD variant and thread counts."""
+    c = config()
+    lines = [
+        f"cnet {c['version']}",
+        f"  OpenMP:          {'enabled' if c['openmp'] else 'disabled (serial build)'}",
+        f"  SIMD kernels:    {c['simd']} (available: {', '.join(c['simd_available'])})",
+        f"  threads:         {c['threads_default']} by default "
+        f"(cores available {c['cpu_count']}, OpenMP limit {c['omp_max_threads']})",
+    ]
+    print("\n".join(lines), file=file)

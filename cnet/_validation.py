@@ -1,0 +1,127 @@
+"""Checks on what users pass in: every bad input becomes a ValueError or
+TypeError that names the argument and says what it must be."""
+import numbers
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def check_dtype(dtype):
+    """np.float32 or np.float64 from anything numpy understands."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be float32 or float64; got {dtype!r}") from None
+    if dt not in FLOAT_DTYPES:
+        raise TypeError(f"dtype must be float32 or float64; got {dt.name}")
+    return dt
+
+
+def check_int(value, name, minimum):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value}")
+    return int(value)
+
+
+def check_float(value, name, *, positive=False):
+    """A finite real number, > 0 if positive else >= 0."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {value!r}")
+    value = float(value)
+    if not np.isfinite(value) or (value <= 0 if positive else value < 0):
+        bound = "> 0" if positive else ">= 0"
+        raise ValueError(f"{name} must be a finite number {bound}; got {value}")
+    return value
+
+
+def check_sizes(sizes):
+    try:
+        sizes = list(sizes)
+    except TypeError:
+        raise TypeError(f"sizes must be a list of layer sizes like [784, 30, 10]; got {sizes!r}") from None
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list at least 2 layers (input and output); got {sizes}")
+    for s in sizes:
+        if isinstance(s, bool) or not isinstance(s, numbers.Integral):
+            raise TypeError(f"sizes must hold positive integers; got {s!r} in {sizes}")
+        if s < 1:
+            raise ValueError(f"sizes must hold positive integers (no zero-width layer); got {sizes}")
+    return [int(s) for s in sizes]
+
+
+def _as_numeric(a, name):
+    try:
+        arr = np.asarray(a)
+    except (ValueError, TypeError) as e:
+        raise TypeError(f"{name} must be a numeric array; could not convert it: {e}") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype}")
+    return arr
+
+
+def check_X(X, n_in, dtype, name="X"):
+    """(n_samples, n_in) C-contiguous array of dtype with finite values.
+
+    Converted once here (a no-op for a matching float C array); lists,
+    Fortran-ordered, strided and read-only arrays are all accepted."""
+    arr = _as_numeric(X, name)
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be 2-D of shape (n_samples, {n_in}); got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty: it needs at least one sample (row)")
+    if arr.shape[1] != n_in:
+        raise ValueError(
+            f"{name} has {arr.shape[1]} features per sample, but the network's input "
+            f"layer has {n_in} (sizes[0]); reshape to (n_samples, {n_in})")
+    arr = np.ascontiguousarray(arr, dtype=dtype)
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or infinity; clean or impute those values first")
+    return arr
+
+
+def check_y(y, n_samples, n_out, dtype, name="y"):
+    """Labels (n_samples,) in [0, n_out), or targets (n_samples, n_out).
+
+    Returns (targets or None, labels as intp).  For targets, labels are their
+    argmax (used for accuracy)."""
+    arr = _as_numeric(y, name)
+    if arr.ndim == 2 and arr.shape[1] == 1 and n_out != 1:
+        arr = arr[:, 0]  # a column of labels
+    if arr.ndim == 1 and n_out == 1:
+        arr = arr[:, None]  # one output neuron: y holds its targets
+    if arr.ndim not in (1, 2):
+        raise ValueError(f"{name} must be labels (n_samples,) or targets (n_samples, {n_out}); "
+                         f"got shape {arr.shape}")
+    if arr.shape[0] != n_samples:
+        raise ValueError(f"{name} has {arr.shape[0]} entries but X has {n_samples} samples")
+    if arr.ndim == 2:
+        if arr.shape[1] != n_out:
+            raise ValueError(f"{name} targets have {arr.shape[1]} columns, but the network's "
+                             f"output layer has {n_out} (sizes[-1])")
+        T = np.ascontiguousarray(arr, dtype=dtype)
+        if not np.isfinite(T).all():
+            raise ValueError(f"{name} contains NaN or infinity")
+        return T, labels_of(T)
+    if arr.dtype.kind == "f":
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{name} contains NaN or infinity")
+        if not np.all(arr == np.round(arr)):
+            raise ValueError(f"{name} labels must be whole numbers in [0, {n_out}); "
+                             "for real-valued targets pass a 2-D array (n_samples, n_out)")
+    bad = (arr < 0) | (arr >= n_out)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{name} labels must be integers in [0, {n_out}) (one per output "
+                         f"neuron); got {arr[k]!r} at index {k}")
+    return None, np.ascontiguousarray(arr, dtype=np.intp)
+
+
+def labels_of(outputs):
+    """Class of each row of outputs (or targets): the argmax, or for a single
+    output neuron, whether it exceeds 0.5."""
+    if outputs.shape[1] == 1:
+        return np.ascontiguousarray(outputs[:, 0] > 0.5, dtype=np.intp)
+    return np.ascontiguousarray(outputs.argmax(axis=1), dtype=np.intp)

@@ -1,0 +1,92 @@
+"""Costs C of one example, and which output activation each fits.
+
+As in Nielsen's network2.py, each cost is a small class with ``fn(a, y)``
+(the cost of an output a for target y) and ``delta(z, a, y)`` (the error
+delta = dC/dz of the output layer); these plain-NumPy versions are the
+reference the kernels are tested against.  The kernels use the textbook
+shortcut delta = a - y where it holds (sigmoid + cross-entropy,
+softmax + log-likelihood).
+
+Logs clip a to [eps, 1 - eps] (eps: the dtype's machine epsilon) so that a
+saturated output reads as a large finite cost, not an infinite one.
+"""
+import numpy as np
+
+from . import activations
+
+
+def _log(a):
+    eps = np.finfo(a.dtype).eps if a.dtype.kind == "f" else np.finfo(float).eps
+    return np.log(np.where(a < eps, eps, a))
+
+
+class QuadraticCost:
+    """C = ||a - y||^2 / 2 (network.py); any element-wise output activation."""
+
+    name = "quadratic"
+    code = 0
+    outputs = activations.HIDDEN
+
+    @staticmethod
+    def fn(a, y):
+        return 0.5 * np.sum((a - y) ** 2, axis=-1)
+
+    @staticmethod
+    def delta(z, a, y, activation="sigmoid"):
+        return (a - y) * activations.derivative(activation, z)
+
+
+class CrossEntropyCost:
+    """C = -sum[y ln a + (1 - y) ln(1 - a)] (network2.py); sigmoid outputs."""
+
+    name = "cross_entropy"
+    code = 1
+    outputs = ("sigmoid",)
+
+    @staticmethod
+    def fn(a, y):
+        return -np.sum(np.where(y != 0, y * _log(a), 0)
+                       + np.where(y != 1, (1 - y) * _log(1 - a), 0), axis=-1)
+
+    @staticmethod
+    def delta(z, a, y, activation="sigmoid"):
+        return a - y
+
+
+class LogLikelihoodCost:
+    """C = -ln a_y (Nielsen ch. 3) = -sum y ln a for one-hot y; softmax outputs."""
+
+    name = "log_likelihood"
+    code = 2
+    outputs = ("softmax",)
+
+    @staticmethod
+    def fn(a, y):
+        return -np.sum(np.where(y != 0, y * _log(a), 0), axis=-1)
+
+    @staticmethod
+    def delta(z, a, y, activation="softmax"):
+        return a - y
+
+
+COSTS = {c.name: c for c in (QuadraticCost, CrossEntropyCost, LogLikelihoodCost)}
+
+
+def resolve(cost, output_activation):
+    """The cost class for a name (or class), checked against the output layer."""
+    if isinstance(cost, type) and cost in COSTS.values():
+        cls = cost
+    elif isinstance(cost, str) and cost in COSTS:
+        cls = COSTS[cost]
+    else:
+        raise ValueError(
+            f"cost must be one of {', '.join(repr(c) for c in COSTS)}; got {cost!r}"
+        )
+    if output_activation not in cls.outputs:
+        fits = ", ".join(repr(a) for a in cls.outputs)
+        raise ValueError(
+            f"cost={cls.name!r} does not fit output_activation={output_activation!r}: "
+            f"it needs an output activation in ({fits})"
+            + ("; use cost='log_likelihood' with softmax" if output_activation == "softmax" else "")
+        )
+    return cls

@@ -1,0 +1,430 @@
+"""The network: sizes, activations, cost and parameters, and the two ways to
+use it.
+
+* Nielsen's surface (network.py / network2.py): ``weights``, ``biases``,
+  ``feedforward``, ``backprop``, ``update_mini_batch``, ``evaluate``,
+  ``SGD`` on lists of ``(x, y)`` column vectors, so the book's code runs with
+  ``import cnet as network``.
+* The array surface: ``fit``, ``forward``, ``predict``, ``score``, ``cost`` on
+  ``X (n_samples, n_in)`` arrays.
+
+Both are thin layers over the same compiled kernels (cnet/training.py runs the
+epochs).  Parameters live in the layout the kernels want (W transposed and
+padded, see cnet/_workspace.py); ``weights[l]`` and ``biases[l]`` are views of
+that storage with the book's shapes, so editing them in place takes effect,
+and assigning new arrays is picked up at the next call.
+"""
+import sys
+
+import numpy as np
+
+from . import activations, costs
+from ._dispatch import kernels
+from ._threads import resolve_n_threads
+from ._validation import (check_dtype, check_float, check_int, check_sizes, check_X,
+                          check_y, labels_of)
+from ._workspace import Workspace, padded
+from .training import History, sgd_epochs
+
+INITS = ("normal", "scaled_normal", "xavier", "he")
+_FORWARD_CHUNK = 1024  # rows per pass of inference: bounds its scratch memory
+
+
+class Network:
+    """A fully-connected feed-forward network, a' = sigma(W a + b) per layer.
+
+    Parameters
+    ----------
+    sizes : list of int
+        Neurons per layer, input first: ``[784, 30, 10]``.
+    activation : str
+        Hidden layers: "sigmoid", "tanh", "relu", "leaky_relu" or "identity".
+    output_activation : str or None
+        Output layer: the same names or "softmax"; None means ``activation``.
+    cost : str or cost class
+        "quadratic" (C = ||a - y||^2 / 2), "cross_entropy" (sigmoid output) or
+        "log_likelihood" (softmax output); also ``QuadraticCost`` etc.
+    init : str
+        "normal" (weights and biases N(0, 1), network.py), "scaled_normal"
+        (weights N(0, 1/n_in), biases N(0, 1), network2.py), "xavier"
+        (N(0, 2/(n_in + n_out)), biases 0) or "he" (N(0, 2/n_in), biases 0).
+    dtype : float32 or float64
+    seed : int or None
+        Every random choice (initial weights, shuffling) derives from it.
+
+    Attributes
+    ----------
+    sizes, num_layers
+    weights : list of arrays (n_out, n_in)
+    biases : list of arrays (n_out, 1)
+    """
+
+    def __init__(self, sizes, activation="sigmoid", output_activation=None,
+                 cost="quadratic", init="normal", dtype="float64", seed=None):
+        self.sizes = check_sizes(sizes)
+        self.num_layers = len(self.sizes)
+        self.activation = activations.check_name(activation, "activation", activations.HIDDEN)
+        if output_activation is None:
+            output_activation = self.activation
+        self.output_activation = activations.check_name(
+            output_activation, "output_activation", activations.OUTPUT)
+        self._cost = costs.resolve(cost, self.output_activation)
+        self.init = activations.check_name(init, "init", INITS)
+        self.dtype = check_dtype(dtype)
+        self.seed = seed
+        self._rng = np.random.default_rng(seed)
+        self._acts = [self.activation] * (self.num_layers - 2) + [self.output_activation]
+        # Kernel-side storage: W^T padded to (n_in, ld), b padded to (ld,).
+        self._Wt = [np.zeros((n_in, padded(n_out)), dtype=self.dtype)
+                    for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:])]
+        self._b = [np.zeros(padded(n_out), dtype=self.dtype) for n_out in self.sizes[1:]]
+        self._w_views = [Wt[:, :n].T for Wt, n in zip(self._Wt, self.sizes[1:])]
+        self._b_views = [b[:n].reshape(n, 1) for b, n in zip(self._b, self.sizes[1:])]
+        self._weights = list(self._w_views)
+        self._biases = list(self._b_views)
+        self._initialize(self.init)
+
+    # -- parameters ---------------------------------------------------------
+
+    def _initialize(self, init):
+        """Draw the parameters: biases first, then weights, as network.py."""
+        pairs = list(zip(self.sizes[:-1], self.sizes[1:]))
+        if init in ("normal", "scaled_normal"):
+            biases = [self._rng.standard_normal((n_out, 1)) for _, n_out in pairs]
+        else:
+            biases = [np.zeros((n_out, 1)) for _, n_out in pairs]
+        std = {"normal": lambda i, o: 1.0, "scaled_normal": lambda i, o: 1 / np.sqrt(i),
+               "xavier": lambda i, o: np.sqrt(2.0 / (i + o)), "he": lambda i, o: np.sqrt(2.0 / i)}[init]
+        weights = [self._rng.standard_normal((n_out, n_in)) * std(n_in, n_out)
+                   for n_in, n_out in pairs]
+        self.weights = weights
+        self.biases = biases
+
+    def default_weight_initializer(self):
+        """network2.py: weights N(0, 1/n_in), biases N(0, 1)."""
+        self._initialize("scaled_normal")
+
+    def large_weight_initializer(self):
+        """network2.py: weights and biases N(0, 1) (network.py's scheme)."""
+        self._initialize("normal")
+
+    @property
+    def weights(self):
+        """List of weight matrices W (n_out, n_in), views of cnet's storage."""
+        return self._weights
+
+    @weights.setter
+    def weights(self, new):
+        self._weights = list(new)
+        self._sync()
+
+    @property
+    def biases(self):
+        """List of bias columns b (n_out, 1), views of cnet's storage."""
+        return self._biases
+
+    @biases.setter
+    def biases(self, new):
+        self._biases = list(new)
+        self._sync()
+
+    def _sync(self):
+        """Copy arrays the user put into weights / biases into the storage."""
+        for name, lst, views in (("weights", self._weights, self._w_views),
+                                 ("biases", self._biases, self._b_views)):
+            if len(lst) != len(views):
+                raise ValueError(f"{name} must hold {len(views)} arrays, one per layer; "
+                                 f"got {len(lst)}")
+            for l, (arr, view) in enumerate(zip(lst, views)):
+                if arr is view:
+                    continue
+                arr = np.asarray(arr)
+                if arr.shape != view.shape and not (name == "biases" and arr.shape == view.shape[:1]):
+                    raise ValueError(f"{name}[{l}] must have shape {view.shape}; got {arr.shape}")
+                if arr.dtype.kind not in "biuf" or not np.isfinite(arr).all():
+                    raise ValueError(f"{name}[{l}] must hold finite real numbers")
+                view[...] = arr.reshape(view.shape)
+                lst[l] = view
+
+    def _kernel_params(self):
+        self._sync()
+        return [(Wt, b, activations.CODES[act], n_out)
+                for Wt, b, act, n_out in zip(self._Wt, self._b, self._acts, self.sizes[1:])]
+
+    def _snapshot(self):
+        return [p.copy() for p in self._Wt + self._b]
+
+    def _restore(self, saved):
+        for p, s in zip(self._Wt + self._b, saved):
+            p[...] = s
+
+    def _params_finite(self):
+        return all(np.isfinite(p).all() for p in self._Wt + self._b)
+
+    def _l2_term(self, lmbda, n):
+        """(lmbda / 2n) sum ||W||^2, the L2 part of the regularised cost."""
+        if lmbda == 0:
+            return 0.0
+        return 0.5 * lmbda / n * sum(float(np.sum(w.astype(np.float64) ** 2))
+                                     for w in self._w_views)
+
+    # -- the array surface --------------------------------------------------
+
+    def forward(self, X, n_threads=None):
+        """Network outputs for a batch.
+
+        Parameters
+        ----------
+        X : array-like (n_samples, n_in)
+
+        Returns
+        -------
+        ndarray (n_samples, n_out) of the network's dtype
+        """
+        X = check_X(X, self.sizes[0], self.dtype)
+        return self._forward(X, resolve_n_threads(n_threads))
+
+    def _forward(self, X, n_threads):
+        n = X.shape[0]
+        chunk = min(n, _FORWARD_CHUNK)
+        ws = Workspace(self._kernel_params(), chunk)
+        out = np.empty((n, self.sizes[-1]), dtype=self.dtype)
+        kernels.forward(X, np.arange(n, dtype=np.intp), ws.spec, out, chunk, n_threads)
+        return out
+
+    def predict(self, X, n_threads=None):
+        """Predicted class of each sample (argmax of the output), shape (n_samples,)."""
+        return labels_of(self.forward(X, n_threads))
+
+    def score(self, X, y, n_threads=None):
+        """Accuracy: the fraction of samples whose predicted class is y's."""
+        X = check_X(X, self.sizes[0], self.dtype)
+        _, labels = check_y(y, X.shape[0], self.sizes[-1], self.dtype)
+        return float(np.mean(labels_of(self._forward(X, resolve_n_threads(n_threads))) == labels))
+
+    def cost(self, X, y, lmbda=0.0, n_threads=None):
+        """Mean cost over the samples, plus (lmbda / 2n) sum ||W||^2 when lmbda > 0."""
+        X = check_X(X, self.sizes[0], self.dtype)
+        T, labels = check_y(y, X.shape[0], self.sizes[-1], self.dtype)
+        lmbda = check_float(lmbda, "lmbda")
+        A = self._forward(X, resolve_n_threads(n_threads))
+        if T is None:
+            T = np.eye(self.sizes[-1], dtype=self.dtype)[labels]
+        mean = float(np.mean(self._cost.fn(A, T), dtype=np.float64))
+        return mean + self._l2_term(lmbda, X.shape[0])
+
+    def gradient(self, X, y, n_threads=None):
+        """Mean gradient of the cost (no L2 term) over the samples.
+
+        Returns
+        -------
+        (nabla_b, nabla_w) : lists shaped like ``biases`` and ``weights``
+        """
+        X = check_X(X, self.sizes[0], self.dtype)
+        T, labels = check_y(y, X.shape[0], self.sizes[-1], self.dtype)
+        return self._gradient(X, T, labels, resolve_n_threads(n_threads))
+
+    def _gradient(self, X, T, labels, n_threads):
+        n = X.shape[0]
+        grads = [(np.zeros_like(Wt), np.zeros_like(b)) for Wt, b in zip(self._Wt, self._b)]
+        ws = Workspace(self._kernel_params(), n, gradients=grads)
+        loss = np.empty(n, dtype=self.dtype)
+        kernels.gradient(X, T, labels if labels is not None else np.zeros(1, np.intp),
+                         np.arange(n, dtype=np.intp), ws.spec, self._cost.code, loss, n_threads)
+        nabla_w = [gW[:, :k].T.copy() for (gW, _), k in zip(grads, self.sizes[1:])]
+        nabla_b = [gb[:k].reshape(k, 1).copy() for (_, gb), k in zip(grads, self.sizes[1:])]
+        return nabla_b, nabla_w
+
+    def fit(self, X, y, epochs, batch_size, eta, lmbda=0.0, validation_data=None,
+            shuffle=True, n_threads=None, verbose=False):
+        """Train by mini-batch SGD.
+
+        Parameters
+        ----------
+        X : array-like (n_samples, n_in)
+        y : array-like, labels (n_samples,) in [0, n_out) or targets (n_samples, n_out)
+        epochs : int >= 0
+        batch_size : int >= 1
+            Mini-batch size m; the last mini-batch may be smaller and then uses
+            its own size.
+        eta : float > 0
+            Learning rate; each step is W <- (1 - eta lmbda / n) W - (eta / m) sum dC/dW.
+        lmbda : float >= 0
+            L2 regularisation strength (Nielsen's lambda); n is n_samples.
+        validation_data : (X_val, y_val) or None
+            Evaluated after each epoch (cost and accuracy).
+        shuffle : bool
+            Draw a new sample order each epoch from the network's seed.
+        n_threads : int or None
+            None uses the cores available (honouring OMP_NUM_THREADS).
+        verbose : bool
+            Print one line per epoch.
+
+        Returns
+        -------
+        History
+            Per-epoch ``train_cost``, ``val_cost``, ``val_accuracy``, ``seconds``.
+        """
+        X = check_X(X, self.sizes[0], self.dtype)
+        T, labels = check_y(y, X.shape[0], self.sizes[-1], self.dtype)
+        epochs, batch_size, eta, lmbda = self._check_hyper(epochs, batch_size, eta, lmbda)
+        val = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise TypeError("validation_data must be a pair (X_val, y_val)")
+            Xv = check_X(validation_data[0], self.sizes[0], self.dtype, "validation_data[0]")
+            Tv, lv = check_y(validation_data[1], Xv.shape[0], self.sizes[-1], self.dtype,
+                             "validation_data[1]")
+            val = (Xv, Tv if Tv is not None else np.eye(self.sizes[-1], dtype=self.dtype)[lv], lv)
+        history = History()
+        n_threads = resolve_n_threads(n_threads)
+        for epoch, train_cost, seconds in sgd_epochs(
+                self, X, T, labels if T is None else None, epochs=epochs,
+                batch_size=batch_size, eta=eta, lmbda=lmbda, shuffle=shuffle,
+                n_threads=n_threads):
+            row = dict(epoch=epoch + 1, train_cost=train_cost, eta=eta, seconds=seconds)
+            if val is not None:
+                A = self._forward(val[0], n_threads)
+                row["val_cost"] = float(np.mean(self._cost.fn(A, val[1]), dtype=np.float64)) \
+                    + self._l2_term(lmbda, val[0].shape[0])
+                row["val_accuracy"] = float(np.mean(labels_of(A) == val[2]))
+            history.append(**row)
+            if verbose:
+                msg = f"Epoch {epoch + 1}/{epochs}: train cost {train_cost:.4f}"
+                if val is not None:
+                    msg += f", val cost {row['val_cost']:.4f}, val accuracy {row['val_accuracy']:.2%}"
+                print(msg + f" ({seconds:.3f} s)", flush=True)
+        return history
+
+    @staticmethod
+    def _check_hyper(epochs, batch_size, eta, lmbda):
+        return (check_int(epochs, "epochs", 0), check_int(batch_size, "batch_size", 1),
+                check_float(eta, "eta", positive=True), check_float(lmbda, "lmbda"))
+
+    # -- Nielsen's surface --------------------------------------------------
+
+    def feedforward(self, a):
+        """Output (n_out, 1) for an input column a (n_in, 1)."""
+        a = np.asarray(a)
+        if a.size != self.sizes[0]:
+            raise ValueError(f"a must be an input column of shape ({self.sizes[0]}, 1); "
+                             f"got shape {a.shape}")
+        return self.forward(a.reshape(1, -1)).reshape(-1, 1)
+
+    def backprop(self, x, y):
+        """Gradient of the cost of one example (x, y): (nabla_b, nabla_w),
+        lists shaped like ``biases`` and ``weights``.  y is a target column
+        (n_out, 1) or an int label."""
+        X, T, labels = self._examples([(x, y)], "backprop's (x, y)")
+        return self._gradient(X, T, labels, 1)
+
+    def update_mini_batch(self, mini_batch, eta, lmbda=0.0, n=None):
+        """One gradient-descent step on a list of (x, y) (network.py / network2.py)."""
+        X, T, labels = self._examples(mini_batch, "mini_batch")
+        eta = check_float(eta, "eta", positive=True)
+        lmbda = check_float(lmbda, "lmbda")
+        n = X.shape[0] if n is None else check_int(n, "n", 1)
+        decay = 1.0 - eta * lmbda / n
+        m = X.shape[0]
+        ws = Workspace(self._kernel_params(), m)
+        loss = np.empty(m, dtype=self.dtype)
+        kernels.sgd_epoch(X, T, labels if labels is not None else np.zeros(1, np.intp),
+                          np.arange(m, dtype=np.intp), ws.spec, self._cost.code, m,
+                          eta, decay, loss, resolve_n_threads(None))
+
+    def evaluate(self, test_data):
+        """Number of (x, label) pairs whose predicted class is the label."""
+        X, T, labels = self._examples(test_data, "test_data")
+        return int(np.sum(self.predict(X) == labels))
+
+    def accuracy(self, data, convert=False):
+        """network2.py: number of correct predictions; labels or target vectors."""
+        return self.evaluate(data)
+
+    def total_cost(self, data, lmbda, convert=False):
+        """network2.py: mean cost over data plus (lmbda / 2n) sum ||W||^2."""
+        X, T, labels = self._examples(data, "data")
+        return self.cost(X, T if T is not None else labels, lmbda)
+
+    @staticmethod
+    def cost_derivative(output_activations, y):
+        """network.py: dC/da of the quadratic cost."""
+        return output_activations - y
+
+    def _examples(self, data, name):
+        """Nielsen's list of (x, y) -> (X, targets or None, labels or None)."""
+        try:
+            data = list(data)
+            xs = [np.ravel(x) for x, _ in data]
+            ys = [y for _, y in data]
+        except (TypeError, ValueError):
+            raise TypeError(f"{name} must be a list of (x, y) pairs") from None
+        if not data:
+            raise ValueError(f"{name} is empty: it needs at least one (x, y) pair")
+        X = check_X(np.stack(xs), self.sizes[0], self.dtype, name)
+        if all(np.ndim(y) == 0 for y in ys):
+            T, labels = check_y(np.array(ys), X.shape[0], self.sizes[-1], self.dtype, name)
+        else:
+            try:
+                Y = np.stack([np.ravel(y) for y in ys])
+            except ValueError:
+                raise ValueError(f"the y of every pair in {name} must have the same shape") from None
+            T, labels = check_y(Y, X.shape[0], self.sizes[-1], self.dtype, name)
+        return X, T, (labels if T is None else None)
+
+    def SGD(self, training_data, epochs, mini_batch_size, eta, lmbda=0.0, test_data=None,
+            shuffle=True, evaluation_data=None, monitor_evaluation_cost=False,
+            monitor_evaluation_accuracy=False, monitor_training_cost=False,
+            monitor_training_accuracy=False, n_threads=None, verbose=True):
+        """Mini-batch stochastic gradient descent, as in the book.
+
+        ``training_data``: list of (x (n_in, 1), y (n_out, 1)); ``test_data``
+        (network.py) and ``evaluation_data`` (network2.py): lists of
+        (x, int label).  Prints per-epoch progress like the book's code and
+        returns network2.py's four lists (evaluation cost, evaluation
+        accuracy, training cost, training accuracy), filled where monitored.
+        """
+        X, T, labels = self._examples(training_data, "training_data")
+        epochs, mini_batch_size, eta, lmbda = self._check_hyper(epochs, mini_batch_size, eta, lmbda)
+        test = self._examples(test_data, "test_data") if test_data else None
+        evald = self._examples(evaluation_data, "evaluation_data") if evaluation_data else None
+        n_threads = resolve_n_threads(n_threads)
+        out = sys.stdout
+        ev_cost, ev_acc, tr_cost, tr_acc = [], [], [], []
+
+        def correct(data):
+            Xd, Td, ld = data
+            return int(np.sum(labels_of(self._forward(Xd, n_threads))
+                              == (ld if ld is not None else labels_of(Td))))
+
+        def total(data):
+            Xd, Td, ld = data
+            return self.cost(Xd, Td if Td is not None else ld, lmbda, n_threads)
+
+        for j, _, _ in sgd_epochs(self, X, T, labels, epochs=epochs, batch_size=mini_batch_size,
+                                  eta=eta, lmbda=lmbda, shuffle=shuffle, n_threads=n_threads):
+            train = (X, T, labels)
+            if test is not None and verbose:
+                print(f"Epoch {j}: {correct(test)} / {test[0].shape[0]}", file=out, flush=True)
+            elif verbose:
+                print(f"Epoch {j} training complete" if evald else f"Epoch {j} complete",
+                      file=out, flush=True)
+            if monitor_training_cost:
+                tr_cost.append(total(train))
+                verbose and print(f"Cost on training data: {tr_cost[-1]}", file=out)
+            if monitor_training_accuracy:
+                tr_acc.append(correct(train))
+                verbose and print(f"Accuracy on training data: {tr_acc[-1]} / {X.shape[0]}", file=out)
+            if evald is not None and monitor_evaluation_cost:
+                ev_cost.append(total(evald))
+                verbose and print(f"Cost on evaluation data: {ev_cost[-1]}", file=out)
+            if evald is not None and monitor_evaluation_accuracy:
+                ev_acc.append(correct(evald))
+                verbose and print(f"Accuracy on evaluation data: {ev_acc[-1]} / {evald[0].shape[0]}",
+                                  file=out)
+        return ev_cost, ev_acc, tr_cost, tr_acc
+
+    def __repr__(self):
+        return (f"Network({self.sizes}, activation={self.activation!r}, "
+                f"output_activation={self.output_activation!r}, cost={self._cost.name!r}, "
+                f"dtype={self.dtype.name!r})")

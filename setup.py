@@ -1,0 +1,111 @@
+"""Build of cnet's compiled kernels.
+
+Python owns the policy here too: the compiler decides the OpenMP flags, a probe
+checks that an OpenMP program really compiles and links, and the instruction
+set variants are chosen per target architecture.  Nothing uses -march=native:
+a wheel must run on every CPU of its platform, so faster variants (AVX2+FMA)
+are separate extension modules that cnet/_dispatch.py picks at run time.
+
+CNET_OPENMP=auto (default) builds serially with a warning when OpenMP is
+missing; CNET_OPENMP=1 makes that fatal (wheel builds); CNET_OPENMP=0 builds
+serially on purpose.
+"""
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+OPENMP_PROBE = textwrap.dedent(
+    """
+    #include <omp.h>
+    int main(void) {
+        int n = 0;
+        #pragma omp parallel reduction(+:n)
+        n += 1;
+        return n > 0 ? 0 : 1;
+    }
+    """
+)
+
+
+def _openmp_flags(compiler):
+    """(compile, link) flags for OpenMP with this compiler."""
+    ctype = compiler.compiler_type
+    if ctype == "msvc":
+        return ["/openmp"], []
+    cc = " ".join(getattr(compiler, "compiler", []) or [])
+    if sys.platform == "darwin":
+        # Apple clang has no -fopenmp driver flag; libomp comes from Homebrew
+        # or the build environment (see README, "OpenMP on macOS").
+        return ["-Xpreprocessor", "-fopenmp"], ["-lomp"]
+    return ["-fopenmp"], ["-fopenmp"]
+
+
+def _probe(compiler, cflags, ldflags):
+    """Does a small OpenMP program compile and link with these flags?"""
+    tmp = tempfile.mkdtemp(prefix="cnet-omp-")
+    try:
+        src = os.path.join(tmp, "probe.c")
+        with open(src, "w") as f:
+            f.write(OPENMP_PROBE)
+        objs = compiler.compile([src], output_dir=tmp, extra_postargs=cflags)
+        compiler.link_executable(objs, "probe", output_dir=tmp, extra_postargs=ldflags)
+        return True
+    except Exception:
+        return False
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class BuildExt(build_ext):
+    def build_extensions(self):
+        mode = os.environ.get("CNET_OPENMP", "auto").strip().lower()
+        if mode not in ("auto", "0", "1"):
+            raise SystemExit(f"CNET_OPENMP must be auto, 0 or 1, not {mode!r}")
+        cflags, ldflags = [], []
+        if mode != "0":
+            cflags, ldflags = _openmp_flags(self.compiler)
+            if not _probe(self.compiler, cflags, ldflags):
+                msg = ("cnet: OpenMP does not compile and link with "
+                       f"{self.compiler.compiler_type} ({' '.join(cflags)}); ")
+                if mode == "1":
+                    raise SystemExit(msg + "CNET_OPENMP=1 makes this fatal.")
+                print("\n" + "*" * 72 + "\nWARNING " + msg
+                      + "building the kernels SERIAL (one thread).\n" + "*" * 72,
+                      file=sys.stderr)
+                cflags, ldflags = [], []
+        opt = ["/O2"] if self.compiler.compiler_type == "msvc" else ["-O3"]
+        for ext in self.extensions:
+            ext.extra_compile_args = opt + cflags + ext.extra_compile_args
+            ext.extra_link_args = ldflags + ext.extra_link_args
+        super().build_extensions()
+
+
+def _is_x86_64():
+    machine = os.environ.get("CNET_TARGET_ARCH") or platform.machine()
+    return machine.lower() in ("x86_64", "amd64")
+
+
+def _extensions():
+    from Cython.Build import cythonize
+
+    common = dict(include_dirs=["src"], define_macros=[("NPY_NO_DEPRECATED_API", "0")])
+    exts = [
+        Extension("cnet._openmp_helpers", ["src/_openmp_helpers.pyx"], **common),
+        Extension("cnet._kernels_baseline", ["src/_kernels_baseline.pyx"], **common),
+    ]
+    msvc = sys.platform == "win32"
+    if _is_x86_64():
+        isa = ["/arch:AVX2"] if msvc else ["-mavx2", "-mfma"]
+        exts.append(Extension("cnet._kernels_avx2", ["src/_kernels_avx2.pyx"],
+                              extra_compile_args=isa, **common))
+    return cythonize(exts, include_path=["src"], compiler_directives={"language_level": 3})
+
+
+setup(ext_modules=_extensions(), cmdclass={"build_ext": BuildExt})

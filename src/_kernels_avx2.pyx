@@ -1,0 +1,8 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False, nonecheck=False
+"""cnet's compiled kernels, built for x86-64 with AVX2 and FMA; cnet/_dispatch.py picks it at import
+when the CPU has them.
+
+The code is kernels_impl.pxi; see its header for the layout."""
+
+include "kernels_impl.pxi"

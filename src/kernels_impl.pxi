@@ -1,0 +1,642 @@
+# Compiled kernels of cnet: forward pass, output delta, delta propagation and
+# the SGD weight update for a fully-connected network, and one call that runs
+# a whole epoch of mini-batch SGD without the GIL.  Included by
+# _kernels_baseline.pyx and _kernels_avx2.pyx: one source, one compiled
+# variant per instruction set (cnet/_dispatch.py picks one at import).
+#
+# Layout (Python allocates everything; see cnet/_workspace.py):
+#
+# * W is stored transposed and padded: Wt (n_in, ld) with
+#   ld = round_up(n_out, CNET_PAD); the public (n_out, n_in) weight is the
+#   view Wt[:, :n_out].T.  Biases b (ld,).
+# * Per layer, activations A (m_cap, ld) and deltas D (m_cap, ld) are
+#   sample-major; DT (n_out, ld_m) holds the deltas transposed (the B operand
+#   of delta propagation).
+# * Padding columns are read (so every tile is full width), never stored.
+#
+# Every product goes through the register tile of cnet_tile.h, which sums each
+# output element sequentially over its reduction index.  Threads split the
+# *tiles* between them and own what they write, so results do not depend on
+# the thread count.  One OpenMP parallel region covers a whole epoch; its
+# phases are separated by barriers.
+
+from cython.parallel cimport parallel
+from libc.math cimport exp, expf, tanh, tanhf, log, logf
+from libc.stdlib cimport malloc, free
+
+include "openmp_shim.pxi"
+
+cdef extern from "cnet_tile.h":
+    enum:
+        CNET_MR
+        CNET_PAD
+        CNET_NR_F32
+        CNET_NR_F64
+    const char *CNET_ISA_NAME
+    void cnet_tile_rows_f32(Py_ssize_t k, const float **rows, int mr,
+                            const float *b, Py_ssize_t b_ks, float *tile) noexcept nogil
+    void cnet_tile_rows_f64(Py_ssize_t k, const double **rows, int mr,
+                            const double *b, Py_ssize_t b_ks, double *tile) noexcept nogil
+    void cnet_tile_cols_f32(Py_ssize_t k, const float **cols, Py_ssize_t off, int mr,
+                            const float *b, Py_ssize_t b_ks, float *tile) noexcept nogil
+    void cnet_tile_cols_f64(Py_ssize_t k, const double **cols, Py_ssize_t off, int mr,
+                            const double *b, Py_ssize_t b_ks, double *tile) noexcept nogil
+
+ctypedef fused floating:
+    float
+    double
+
+# Activation and cost codes; cnet/activations.py and cnet/costs.py mirror them.
+cpdef enum:
+    IDENTITY = 0
+    SIGMOID = 1
+    TANH = 2
+    RELU = 3
+    LEAKY_RELU = 4
+    SOFTMAX = 5
+
+cpdef enum:
+    QUADRATIC = 0
+    CROSS_ENTROPY = 1
+    LOG_LIKELIHOOD = 2
+
+LEAKY_SLOPE = 0.01
+MR = CNET_MR
+PAD = CNET_PAD
+ISA = CNET_ISA_NAME.decode()
+NR_FLOAT32 = CNET_NR_F32
+NR_FLOAT64 = CNET_NR_F64
+
+
+cdef struct Layer:
+    Py_ssize_t n_in, n_out, ld
+    int act
+    void *W          # W^T (n_in, ld)                       IN
+    void *b          # (ld,)                                IN
+    void *A          # activations (m_cap, ld)              OUT of forward
+    void *D          # deltas (m_cap, ld)                   OUT of backward
+    void *DT         # deltas transposed (n_out, ld_m)      OUT of backward
+    void *W_out      # where the update lands: W itself, or a gradient
+    void *b_out
+
+
+cdef struct Batch:
+    const void *X          # input rows (n_samples, x_ld)
+    Py_ssize_t x_ld
+    const void *T          # targets (n_samples, t_ld), or NULL: use labels
+    Py_ssize_t t_ld
+    const Py_ssize_t *labels
+    const Py_ssize_t *idx  # sample positions -> rows of X, T, labels
+    Py_ssize_t m           # rows in this mini-batch
+    Py_ssize_t ld_m        # row length of DT
+    void *loss             # per-example cost (m,)                 OUT
+
+
+# ---------------------------------------------------------------------------
+# element-wise pieces
+
+cdef inline floating _act(floating z, int act) noexcept nogil:
+    if act == SIGMOID:
+        if floating is float:
+            return 1.0 / (1.0 + expf(-z))
+        else:
+            return 1.0 / (1.0 + exp(-z))
+    elif act == TANH:
+        if floating is float:
+            return tanhf(z)
+        else:
+            return tanh(z)
+    elif act == RELU:
+        return z if z > 0 else 0
+    elif act == LEAKY_RELU:
+        return z if z > 0 else <floating>0.01 * z
+    return z
+
+
+cdef inline floating _dact(floating a, int act) noexcept nogil:
+    """sigma'(z) written in terms of a = sigma(z): no need to keep z."""
+    if act == SIGMOID:
+        return a * (1 - a)
+    elif act == TANH:
+        return 1 - a * a
+    elif act == RELU:
+        return 1 if a > 0 else 0
+    elif act == LEAKY_RELU:
+        return 1 if a > 0 else <floating>0.01
+    return 1
+
+
+cdef inline floating _log_clipped(floating a) noexcept nogil:
+    # Costs clip a to [eps, 1 - eps] before the log, as scikit-learn does:
+    # a saturated float32 sigmoid is exactly 1.0 and must not read as an
+    # infinite cost.  NaN passes through the comparisons unchanged.
+    cdef floating eps
+    if floating is float:
+        eps = 1.1920928955078125e-07
+        if a < eps:
+            a = eps
+        return logf(a)
+    else:
+        eps = 2.220446049250313e-16
+        if a < eps:
+            a = eps
+        return log(a)
+
+
+cdef inline int _nr(floating *dummy) noexcept nogil:
+    if floating is float:
+        return CNET_NR_F32
+    else:
+        return CNET_NR_F64
+
+
+cdef inline void _tile_rows(Py_ssize_t k, const floating **rows, int mr,
+                            const floating *b, Py_ssize_t b_ks,
+                            floating *tile) noexcept nogil:
+    if floating is float:
+        cnet_tile_rows_f32(k, rows, mr, b, b_ks, tile)
+    else:
+        cnet_tile_rows_f64(k, rows, mr, b, b_ks, tile)
+
+
+cdef inline void _tile_cols(Py_ssize_t k, const floating **cols, Py_ssize_t off,
+                            int mr, const floating *b, Py_ssize_t b_ks,
+                            floating *tile) noexcept nogil:
+    if floating is float:
+        cnet_tile_cols_f32(k, cols, off, mr, b, b_ks, tile)
+    else:
+        cnet_tile_cols_f64(k, cols, off, mr, b, b_ks, tile)
+
+
+cdef inline const floating *_in_row(const Layer *prev, const Batch *bt,
+                                    Py_ssize_t s, floating *dummy) noexcept nogil:
+    """Row s of the layer's input: a row of X through the index, or of A."""
+    if prev == NULL:
+        return <const floating *> bt.X + bt.idx[s] * bt.x_ld
+    return <const floating *> prev.A + s * prev.ld
+
+
+cdef inline void _my_range(Py_ssize_t n, int tid, int nt,
+                           Py_ssize_t *lo, Py_ssize_t *hi) noexcept nogil:
+    """Thread tid's contiguous share of n work items."""
+    lo[0] = n * tid // nt
+    hi[0] = n * (tid + 1) // nt
+
+
+# ---------------------------------------------------------------------------
+# phases: each is called by every thread of the region with (tid, nt)
+
+cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
+                         int tid, int nt, floating *dummy) noexcept nogil:
+    """A[s, j] := act(sum_i in[s, i] W[j, i] + b[j])  for s < m, j < n_out."""
+    cdef int nr = _nr(dummy)
+    cdef Py_ssize_t m = bt.m, n_out = L.n_out, ld = L.ld
+    cdef Py_ssize_t n_rb = (m + CNET_MR - 1) // CNET_MR
+    cdef Py_ssize_t n_cb = (n_out + nr - 1) // nr
+    cdef Py_ssize_t t, t_lo, t_hi, rb, cb, s0, j0, r, c, nc
+    cdef int mr
+    cdef const floating *rows[CNET_MR]
+    cdef floating tile[CNET_MR * CNET_PAD]
+    cdef const floating *W = <const floating *> L.W
+    cdef const floating *b = <const floating *> L.b
+    cdef floating *A = <floating *> L.A
+    cdef floating *out
+    cdef floating mx, total
+    cdef int softmax = L.act == SOFTMAX
+    cdef int act = IDENTITY if softmax else L.act
+
+    # A softmax row needs all its columns: give each thread whole rows.
+    if softmax:
+        _my_range(n_rb, tid, nt, &t_lo, &t_hi)
+        t_lo *= n_cb
+        t_hi *= n_cb
+    else:
+        _my_range(n_rb * n_cb, tid, nt, &t_lo, &t_hi)
+    for t in range(t_lo, t_hi):
+        rb = t // n_cb
+        cb = t - rb * n_cb
+        s0 = rb * CNET_MR
+        mr = <int> min(<Py_ssize_t> CNET_MR, m - s0)
+        for r in range(mr):
+            rows[r] = _in_row(prev, bt, s0 + r, dummy)
+        j0 = cb * nr
+        _tile_rows(L.n_in, rows, mr, W + j0, ld, tile)
+        nc = min(<Py_ssize_t> nr, n_out - j0)
+        for r in range(mr):
+            out = A + (s0 + r) * ld + j0
+            for c in range(nc):
+                out[c] = _act(tile[r * nr + c] + b[j0 + c], act)
+        if softmax and cb == n_cb - 1:
+            for r in range(mr):
+                out = A + (s0 + r) * ld
+                mx = out[0]
+                for c in range(1, n_out):
+                    if out[c] > mx:
+                        mx = out[c]
+                total = 0
+                for c in range(n_out):
+                    if floating is float:
+                        out[c] = expf(out[c] - mx)
+                    else:
+                        out[c] = exp(out[c] - mx)
+                    total = total + out[c]
+                for c in range(n_out):
+                    out[c] = out[c] / total
+
+
+cdef void _output_delta_phase(const Layer *L, int cost, const Batch *bt,
+                              int tid, int nt, floating *dummy) noexcept nogil:
+    """delta and per-example cost of the output layer (textbook shortcuts:
+    sigmoid + cross-entropy and softmax + log-likelihood give a - y)."""
+    cdef Py_ssize_t s, s_lo, s_hi, j, row, n_out = L.n_out, ld = L.ld
+    cdef const floating *a
+    cdef const floating *T = <const floating *> bt.T
+    cdef floating *D = <floating *> L.D
+    cdef floating *DT = <floating *> L.DT
+    cdef floating *loss = <floating *> bt.loss
+    cdef floating y, d, c_s
+    _my_range(bt.m, tid, nt, &s_lo, &s_hi)
+    for s in range(s_lo, s_hi):
+        a = <const floating *> L.A + s * ld
+        row = bt.idx[s]
+        c_s = 0
+        for j in range(n_out):
+            if T != NULL:
+                y = T[row * bt.t_ld + j]
+            else:
+                y = 1 if bt.labels[row] == j else 0
+            d = a[j] - y
+            if cost == QUADRATIC:
+                c_s = c_s + d * d / 2
+                d = d * _dact(a[j], L.act)
+            elif cost == CROSS_ENTROPY:
+                if y != 0:
+                    c_s = c_s - y * _log_clipped(a[j])
+                if y != 1:
+                    c_s = c_s - (1 - y) * _log_clipped(1 - a[j])
+            else:  # LOG_LIKELIHOOD
+                if y != 0:
+                    c_s = c_s - y * _log_clipped(a[j])
+            D[s * ld + j] = d
+            DT[j * bt.ld_m + s] = d
+        loss[s] = c_s
+
+
+cdef void _backprop_phase(const Layer *L, const Layer *prev, const Batch *bt,
+                          int tid, int nt, floating *dummy) noexcept nogil:
+    """prev.D[s, i] := (sum_j W[j, i] D[s, j]) * sigma'(prev.A[s, i])."""
+    cdef int nr = _nr(dummy)
+    cdef Py_ssize_t m = bt.m, n_in = L.n_in, ld_p = prev.ld, ld_m = bt.ld_m
+    cdef Py_ssize_t n_ib = (n_in + CNET_MR - 1) // CNET_MR
+    cdef Py_ssize_t n_sb = (m + nr - 1) // nr
+    cdef Py_ssize_t t, t_lo, t_hi, ib, sb, i0, s0, r, c, nc, i, s
+    cdef int mr
+    cdef const floating *rows[CNET_MR]
+    cdef floating tile[CNET_MR * CNET_PAD]
+    cdef const floating *W = <const floating *> L.W
+    cdef const floating *DT = <const floating *> L.DT
+    cdef const floating *A_p = <const floating *> prev.A
+    cdef floating *D_p = <floating *> prev.D
+    cdef floating *DT_p = <floating *> prev.DT
+    cdef floating d
+    _my_range(n_ib * n_sb, tid, nt, &t_lo, &t_hi)
+    for t in range(t_lo, t_hi):
+        ib = t // n_sb
+        sb = t - ib * n_sb
+        i0 = ib * CNET_MR
+        mr = <int> min(<Py_ssize_t> CNET_MR, n_in - i0)
+        for r in range(mr):
+            rows[r] = W + (i0 + r) * L.ld
+        s0 = sb * nr
+        _tile_rows(L.n_out, rows, mr, DT + s0, ld_m, tile)
+        nc = min(<Py_ssize_t> nr, m - s0)
+        for r in range(mr):
+            i = i0 + r
+            for c in range(nc):
+                s = s0 + c
+                d = tile[r * nr + c] * _dact(A_p[s * ld_p + i], prev.act)
+                D_p[s * ld_p + i] = d
+                DT_p[i * ld_m + s] = d
+
+
+cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
+                        floating decay, floating scale, const floating **cols,
+                        int tid, int nt) noexcept nogil:
+    """W_out[j, i] := decay W_out[j, i] - scale sum_s D[s, j] in[s, i];
+    b_out[j] := b_out[j] - scale sum_s D[s, j].
+
+    cols is this thread's scratch of m row pointers."""
+    cdef int nr = _nr(<floating *> NULL)
+    cdef Py_ssize_t m = bt.m, n_in = L.n_in, n_out = L.n_out, ld = L.ld
+    cdef Py_ssize_t n_ib = (n_in + CNET_MR - 1) // CNET_MR
+    cdef Py_ssize_t n_jb = (n_out + nr - 1) // nr
+    cdef Py_ssize_t t, t_lo, t_hi, ib, jb, i0, j0, r, c, nc, s
+    cdef int mr
+    cdef floating tile[CNET_MR * CNET_PAD]
+    cdef const floating *D = <const floating *> L.D
+    cdef floating *W_out = <floating *> L.W_out
+    cdef floating *b_out = <floating *> L.b_out
+    cdef floating *w
+    cdef floating acc
+    _my_range(n_ib * n_jb, tid, nt, &t_lo, &t_hi)
+    if t_lo == t_hi:
+        return
+    for s in range(m):
+        cols[s] = _in_row(prev, bt, s, <floating *> NULL)
+    for t in range(t_lo, t_hi):
+        ib = t // n_jb
+        jb = t - ib * n_jb
+        i0 = ib * CNET_MR
+        j0 = jb * nr
+        mr = <int> min(<Py_ssize_t> CNET_MR, n_in - i0)
+        nc = min(<Py_ssize_t> nr, n_out - j0)
+        _tile_cols(m, cols, i0, mr, D + j0, ld, tile)
+        for r in range(mr):
+            w = W_out + (i0 + r) * ld + j0
+            for c in range(nc):
+                w[c] = decay * w[c] - scale * tile[r * nr + c]
+        if ib == 0:  # the owner of a column block's first tile owns its biases
+            for c in range(nc):
+                acc = 0
+                for s in range(m):
+                    acc = acc + D[s * ld + j0 + c]
+                b_out[j0 + c] = b_out[j0 + c] - scale * acc
+
+
+# ---------------------------------------------------------------------------
+# drivers: the loops over mini-batches and layers, run by every thread
+
+cdef void _forward_batch(const Layer *layers, int n_layers, const Batch *bt,
+                         int tid, int nt, floating *dummy) noexcept nogil:
+    cdef int l
+    for l in range(n_layers):
+        if l == 0:
+            _forward_phase(&layers[0], NULL, bt, tid, nt, dummy)
+        else:
+            _forward_phase(&layers[l], &layers[l - 1], bt, tid, nt, dummy)
+        cnet_barrier()
+
+
+cdef void _backward_batch(const Layer *layers, int n_layers, int cost,
+                          const Batch *bt, floating decay, floating scale,
+                          const floating **cols, int tid, int nt) noexcept nogil:
+    """Output delta, then per layer from the top: propagate the delta down
+    (reads W), barrier, update W.  The update of layer l overlaps with the
+    propagation below it: they touch disjoint buffers."""
+    cdef int l
+    _output_delta_phase(&layers[n_layers - 1], cost, bt, tid, nt, <floating *> NULL)
+    cnet_barrier()
+    for l in range(n_layers - 1, -1, -1):
+        if l > 0:
+            _backprop_phase(&layers[l], &layers[l - 1], bt, tid, nt, <floating *> NULL)
+            cnet_barrier()
+            _update_phase(&layers[l], &layers[l - 1], bt, decay, scale, cols, tid, nt)
+        else:
+            _update_phase(&layers[0], NULL, bt, decay, scale, cols, tid, nt)
+    cnet_barrier()
+
+
+cdef void _sgd_epoch(const Layer *layers, int n_layers, int cost, Batch proto,
+                     Py_ssize_t n, Py_ssize_t batch_size, floating eta,
+                     floating decay, const floating **cols_all,
+                     int n_threads) noexcept nogil:
+    """All mini-batches of one epoch in one parallel region.  cols_all holds
+    n_threads * batch_size pointers of scratch (thread tid owns one slice)."""
+    cdef int tid, nt
+    cdef Batch bt
+    cdef Py_ssize_t start
+    with parallel(num_threads=n_threads):
+        tid = omp_get_thread_num()
+        nt = omp_get_num_threads()
+        bt = proto
+        start = 0
+        while start < n:
+            bt.m = min(batch_size, n - start)
+            bt.idx = proto.idx + start
+            bt.loss = <floating *> proto.loss + start
+            _forward_batch(layers, n_layers, &bt, tid, nt, <floating *> NULL)
+            _backward_batch(layers, n_layers, cost, &bt, decay, eta / bt.m,
+                            cols_all + tid * batch_size, tid, nt)
+            start = start + batch_size
+
+
+cdef void _forward_all(const Layer *layers, int n_layers, Batch proto,
+                       Py_ssize_t n, Py_ssize_t chunk, floating *out,
+                       int n_threads) noexcept nogil:
+    """out[k, :] := network output for row idx[k], chunk rows at a time."""
+    cdef int tid, nt
+    cdef Batch bt
+    cdef Py_ssize_t start, s, s_lo, s_hi, j
+    cdef const Layer *top = &layers[n_layers - 1]
+    cdef const floating *a
+    with parallel(num_threads=n_threads):
+        tid = omp_get_thread_num()
+        nt = omp_get_num_threads()
+        bt = proto
+        start = 0
+        while start < n:
+            bt.m = min(chunk, n - start)
+            bt.idx = proto.idx + start
+            _forward_batch(layers, n_layers, &bt, tid, nt, out)
+            _my_range(bt.m, tid, nt, &s_lo, &s_hi)
+            for s in range(s_lo, s_hi):
+                a = <const floating *> top.A + s * top.ld
+                for j in range(top.n_out):
+                    out[(start + s) * top.n_out + j] = a[j]
+            cnet_barrier()
+            start = start + chunk
+
+
+# ---------------------------------------------------------------------------
+# Python entry points: collect pointers with the GIL, then one nogil call
+
+cdef Layer *_make_layers(list spec, floating *dummy) except NULL:
+    """spec: one tuple (W, b, act, A, D, DT, W_out, b_out) per layer, arrays
+    of the network's dtype laid out as the module docstring says."""
+    cdef int n_layers = len(spec), l
+    cdef Layer *layers = <Layer *> malloc(n_layers * sizeof(Layer))
+    cdef floating[:, ::1] W, A, D, DT, W_out
+    cdef floating[::1] b, b_out
+    if layers == NULL:
+        raise MemoryError()
+    try:
+        for l in range(n_layers):
+            W, b, act, A, D, DT, W_out, b_out = spec[l]
+            layers[l].n_in = W.shape[0]
+            layers[l].ld = W.shape[1]
+            layers[l].n_out = DT.shape[0]
+            layers[l].act = act
+            layers[l].W = &W[0, 0]
+            layers[l].b = &b[0]
+            layers[l].A = &A[0, 0]
+            layers[l].D = &D[0, 0]
+            layers[l].DT = &DT[0, 0]
+            layers[l].W_out = &W_out[0, 0]
+            layers[l].b_out = &b_out[0]
+    except BaseException:
+        free(layers)
+        raise
+    return layers
+
+
+cdef Batch _make_batch(const floating[:, ::1] X, targets,
+                       const Py_ssize_t[::1] labels, const Py_ssize_t[::1] order,
+                       list spec, void *loss) except *:
+    cdef Batch bt
+    cdef const floating[:, ::1] T
+    bt.X = &X[0, 0]
+    bt.x_ld = X.shape[1]
+    bt.T = NULL
+    bt.t_ld = 0
+    if targets is not None:
+        T = targets
+        bt.T = &T[0, 0]
+        bt.t_ld = T.shape[1]
+    bt.labels = &labels[0] if labels is not None else NULL
+    bt.idx = &order[0]
+    bt.m = order.shape[0]
+    bt.ld_m = spec[len(spec) - 1][5].shape[1]
+    bt.loss = loss
+    return bt
+
+
+def sgd_epoch(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
+              const Py_ssize_t[::1] order, list spec, int cost,
+              Py_ssize_t batch_size, double eta, double decay,
+              floating[::1] loss_out, int n_threads):
+    """One epoch of mini-batch SGD over X[order], in place on the weights.
+
+    W <- decay W - (eta/m) sum delta a^T,  b <- b - (eta/m) sum delta.
+    loss_out[k] receives the cost of example order[k] when it was used.
+    targets: (n_samples, n_out) of X's dtype, or None to use labels."""
+    cdef Layer *layers = _make_layers(spec, <floating *> NULL)
+    cdef int n_layers = len(spec)
+    cdef Batch bt
+    cdef const floating **cols = <const floating **> malloc(
+        n_threads * batch_size * sizeof(void *))
+    try:
+        if cols == NULL:
+            raise MemoryError()
+        bt = _make_batch[floating](X, targets, labels, order, spec, &loss_out[0])
+        with nogil:
+            _sgd_epoch(layers, n_layers, cost, bt, order.shape[0], batch_size,
+                       <floating> eta, <floating> decay, cols, n_threads)
+    finally:
+        free(cols)
+        free(layers)
+
+
+def forward(const floating[:, ::1] X, const Py_ssize_t[::1] order, list spec,
+            floating[:, ::1] out, Py_ssize_t chunk, int n_threads):
+    """out[k] := network(X[order[k]]); chunk = rows the buffers in spec hold."""
+    cdef Layer *layers = _make_layers(spec, <floating *> NULL)
+    cdef int n_layers = len(spec)
+    cdef Batch bt
+    try:
+        bt = _make_batch[floating](X, None, None, order, spec, NULL)
+        with nogil:
+            _forward_all(layers, n_layers, bt, order.shape[0], chunk,
+                         &out[0, 0], n_threads)
+    finally:
+        free(layers)
+
+
+def gradient(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
+             const Py_ssize_t[::1] order, list spec, int cost,
+             floating[::1] loss_out, int n_threads):
+    """Mean gradient of the cost over the examples X[order] (one batch).
+
+    Each layer's W_out / b_out (zero on entry) receives dC/dW^T, dC/db."""
+    cdef Layer *layers = _make_layers(spec, <floating *> NULL)
+    cdef Batch bt
+    cdef int n_layers = len(spec), tid, nt
+    cdef floating scale = -1.0 / order.shape[0]
+    cdef const floating **cols = <const floating **> malloc(
+        n_threads * order.shape[0] * sizeof(void *))
+    try:
+        if cols == NULL:
+            raise MemoryError()
+        bt = _make_batch[floating](X, targets, labels, order, spec, &loss_out[0])
+        with nogil, parallel(num_threads=n_threads):
+            tid = omp_get_thread_num()
+            nt = omp_get_num_threads()
+            _forward_batch(layers, n_layers, &bt, tid, nt, <floating *> NULL)
+            _backward_batch(layers, n_layers, cost, &bt, <floating> 0, scale,
+                            cols + tid * bt.m, tid, nt)
+    finally:
+        free(cols)
+        free(layers)
+
+
+# Single-phase entry points: the kernels one at a time, for the tests that
+# hold each of them against the NumPy reference (cnet/reference.py).
+
+def layer_forward(const floating[:, ::1] X, const Py_ssize_t[::1] order,
+                  list spec, int n_threads):
+    """spec[0].A[s] := act(X[order[s]] @ W.T + b)."""
+    cdef Layer *layers = _make_layers(spec, <floating *> NULL)
+    cdef Batch bt
+    cdef int tid, nt
+    try:
+        bt = _make_batch[floating](X, None, None, order, spec, NULL)
+        with nogil, parallel(num_threads=n_threads):
+            tid = omp_get_thread_num()
+            nt = omp_get_num_threads()
+            _forward_phase(&layers[0], NULL, &bt, tid, nt, <floating *> NULL)
+    finally:
+        free(layers)
+
+
+def output_delta(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
+                 const Py_ssize_t[::1] order, list spec, int cost,
+                 floating[::1] loss_out, int n_threads):
+    """spec[0].D, .DT, loss_out from spec[0].A and the targets of order."""
+    cdef Layer *layers = _make_layers(spec, <floating *> NULL)
+    cdef Batch bt
+    cdef int tid, nt
+    try:
+        bt = _make_batch[floating](X, targets, labels, order, spec, &loss_out[0])
+        with nogil, parallel(num_threads=n_threads):
+            tid = omp_get_thread_num()
+            nt = omp_get_num_threads()
+            _output_delta_phase(&layers[0], cost, &bt, tid, nt, <floating *> NULL)
+    finally:
+        free(layers)
+
+
+def backprop_delta(const floating[:, ::1] X, const Py_ssize_t[::1] order,
+                   list spec, int n_threads):
+    """spec[0].D, .DT := (spec[1].DT^T-propagated delta) * sigma'(spec[0].A)."""
+    cdef Layer *layers = _make_layers(spec, <floating *> NULL)
+    cdef Batch bt
+    cdef int tid, nt
+    try:
+        bt = _make_batch[floating](X, None, None, order, spec, NULL)
+        with nogil, parallel(num_threads=n_threads):
+            tid = omp_get_thread_num()
+            nt = omp_get_num_threads()
+            _backprop_phase(&layers[1], &layers[0], &bt, tid, nt, <floating *> NULL)
+    finally:
+        free(layers)
+
+
+def update(const floating[:, ::1] X, const Py_ssize_t[::1] order, list spec,
+           double scale, double decay, int n_threads):
+    """W_out := decay W_out - scale sum_s D[s] X[order[s]]^T, b likewise."""
+    cdef Layer *layers = _make_layers(spec, <floating *> NULL)
+    cdef Batch bt
+    cdef int tid, nt
+    cdef const floating **cols = <const floating **> malloc(
+        n_threads * order.shape[0] * sizeof(void *))
+    try:
+        if cols == NULL:
+            raise MemoryError()
+        bt = _make_batch[floating](X, None, None, order, spec, NULL)
+        with nogil, parallel(num_threads=n_threads):
+            tid = omp_get_thread_num()
+            nt = omp_get_num_threads()
+            _update_phase(&layers[0], NULL, &bt, <floating> decay, <floating> scale,
+                          cols + tid * bt.m, tid, nt)
+    finally:
+        free(cols)
+        free(layers)
