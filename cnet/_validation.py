@@ -30,7 +30,10 @@ def check_float(value, name, *, positive=False):
     """A finite real number, > 0 if positive else >= 0."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number; got {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond float range, e.g. 10**400
+        value = float("inf") if value > 0 else float("-inf")
     if not np.isfinite(value) or (value <= 0 if positive else value < 0):
         bound = "> 0" if positive else ">= 0"
         raise ValueError(f"{name} must be a finite number {bound}; got {value}")
@@ -76,10 +79,23 @@ def check_X(X, n_in, dtype, name="X"):
         raise ValueError(
             f"{name} has {arr.shape[1]} features per sample, but the network's input "
             f"layer has {n_in} (sizes[0]); reshape to (n_samples, {n_in})")
-    arr = np.ascontiguousarray(arr, dtype=dtype)
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains NaN or infinity; clean or impute those values first")
-    return arr
+    return _as_finite(arr, dtype, name, "; clean or impute those values first")
+
+
+def _as_finite(arr, dtype, name, hint=""):
+    """arr as a C-contiguous array of dtype, every value finite.
+
+    A finite value too large for dtype (1e300 into float32) would become inf
+    in the cast; that gets its own message, not "contains infinity"."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.ascontiguousarray(arr, dtype=dtype)
+    if not np.isfinite(out).all():
+        if not np.isfinite(arr).all():
+            raise ValueError(f"{name} contains NaN or infinity{hint}")
+        dt = np.dtype(dtype)
+        raise ValueError(f"{name} has values too large for {dt.name} (|value| > "
+                         f"{np.finfo(dt).max:.4g}); scale them, or use dtype='float64'")
+    return out
 
 
 def check_y(y, n_samples, n_out, dtype, name="y"):
@@ -101,9 +117,7 @@ def check_y(y, n_samples, n_out, dtype, name="y"):
         if arr.shape[1] != n_out:
             raise ValueError(f"{name} targets have {arr.shape[1]} columns, but the network's "
                              f"output layer has {n_out} (sizes[-1])")
-        T = np.ascontiguousarray(arr, dtype=dtype)
-        if not np.isfinite(T).all():
-            raise ValueError(f"{name} contains NaN or infinity")
+        T = _as_finite(arr, dtype, name)
         return T, labels_of(T)
     if arr.dtype.kind == "f":
         if not np.isfinite(arr).all():

@@ -58,23 +58,6 @@ def write_mnist_dir(directory, n_train=5, n_test=3, *, gz=True, seed=0, labels=N
 
 
 @pytest.fixture(scope="module")
-def mnist_dir():
-    """The real MNIST folder from CNET_DATA_DIR, or skip."""
-    value = os.environ.get("CNET_DATA_DIR")
-    if not value:
-        pytest.skip("CNET_DATA_DIR is not set; real-MNIST tests need the four MNIST IDX files")
-    directory = Path(value)
-    missing = [
-        name
-        for name in MNIST_NAMES
-        if not (directory / name).is_file() and not (directory / f"{name}.gz").is_file()
-    ]
-    if missing:
-        pytest.skip(f"CNET_DATA_DIR={value} lacks MNIST files: {', '.join(missing)}")
-    return directory
-
-
-@pytest.fixture(scope="module")
 def mnist(mnist_dir):
     """Full MNIST in the standard split, loaded through CNET_DATA_DIR (path=None)."""
     return datasets.load_mnist()

@@ -1,0 +1,30 @@
+"""Shared fixtures.  Real MNIST is found the way the library finds it, through
+CNET_DATA_DIR; tests that need it skip without it, unless CNET_REQUIRE_DATA=1
+(as .ci/run sets), where a missing data set is a failure, not a skip."""
+import os
+from pathlib import Path
+
+import pytest
+
+MNIST_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+               "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+def _missing_data(reason):
+    if os.environ.get("CNET_REQUIRE_DATA") == "1":
+        pytest.fail(f"{reason} (CNET_REQUIRE_DATA=1: real data must be present)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def mnist_dir():
+    """The real MNIST folder from CNET_DATA_DIR, or skip."""
+    value = os.environ.get("CNET_DATA_DIR")
+    if not value:
+        _missing_data("CNET_DATA_DIR is not set; real-MNIST tests need the four MNIST IDX files")
+    directory = Path(value)
+    missing = [n for n in MNIST_NAMES
+               if not (directory / n).is_file() and not (directory / f"{n}.gz").is_file()]
+    if missing:
+        _missing_data(f"CNET_DATA_DIR={value} lacks MNIST files: {', '.join(missing)}")
+    return directory

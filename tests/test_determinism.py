@@ -1,0 +1,103 @@
+"""Same seed, same weights: for any thread count, both API surfaces, and
+every kernel variant the CPU can run."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import cnet
+from cnet import datasets
+
+CONFIGS = [
+    dict(sizes=[784, 30, 10]),
+    dict(sizes=[784, 100, 10], cost="cross_entropy", init="scaled_normal"),
+    dict(sizes=[784, 37, 21, 10], activation="relu", output_activation="softmax",
+         cost="log_likelihood", init="he"),
+    dict(sizes=[784, 64, 10], activation="tanh", output_activation="identity", init="xavier",
+         eta=0.01),
+]
+
+
+@pytest.fixture(scope="module")
+def sample():
+    (X, y), _ = datasets.load_sample()
+    return X[:1500], y[:1500]
+
+
+def _net(cfg, dtype):
+    kw = {k: v for k, v in cfg.items() if k not in ("sizes", "eta")}
+    return cnet.Network(cfg["sizes"], **kw, dtype=dtype, seed=42)
+
+
+def _train(cfg, X, y, dtype, n_threads, batch_size, lmbda=0.0):
+    net = _net(cfg, dtype)
+    net.fit(X, y, epochs=2, batch_size=batch_size, eta=cfg.get("eta", 0.1), lmbda=lmbda,
+            n_threads=n_threads)
+    return net
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: "-".join(map(str, c["sizes"])))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("batch_size", [1, 10, 37, 128])
+def test_bit_identical_for_1_and_2_threads(sample, cfg, dtype, batch_size):
+    X, y = sample
+    one = _train(cfg, X, y, dtype, 1, batch_size, lmbda=1.0)
+    two = _train(cfg, X, y, dtype, 2, batch_size, lmbda=1.0)
+    for a, b in zip(one.weights + one.biases, two.weights + two.biases):
+        np.testing.assert_array_equal(a, b)
+    # and training did something
+    fresh = _net(cfg, dtype)
+    assert not np.array_equal(fresh.weights[0], one.weights[0])
+    np.testing.assert_array_equal(one.forward(X[:50], n_threads=1),
+                                  two.forward(X[:50], n_threads=2))
+
+
+def test_same_seed_same_result_and_different_seed_differs(sample):
+    X, y = sample
+    a = _train(CONFIGS[0], X, y, "float64", None, 10)
+    b = _train(CONFIGS[0], X, y, "float64", None, 10)
+    np.testing.assert_array_equal(a.weights[0], b.weights[0])
+    c = cnet.Network([784, 30, 10], seed=43)
+    assert not np.array_equal(c.weights[0], cnet.Network([784, 30, 10], seed=42).weights[0])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sgd_and_fit_bit_identical(sample, dtype):
+    """Nielsen's list-of-tuples SGD and the array fit take the same path."""
+    X, y = sample
+    X, y = X[:600], y[:600]
+    training_data = datasets.to_tuples(X, y, one_hot=True)
+    a = cnet.Network([784, 30, 10], seed=5, dtype=dtype)
+    a.SGD(training_data, 2, 10, 3.0, lmbda=0.5, verbose=False)
+    b = cnet.Network([784, 30, 10], seed=5, dtype=dtype)
+    b.fit(X, y, 2, 10, 3.0, lmbda=0.5)
+    for u, v in zip(a.weights + a.biases, b.weights + b.biases):
+        np.testing.assert_array_equal(u, v)
+
+
+_VARIANT_SCRIPT = """
+import numpy as np, cnet
+from cnet import datasets
+(X, y), _ = datasets.load_sample()
+net = cnet.Network([784, 30, 10], seed=1)
+net.fit(X[:500], y[:500], 1, 10, 3.0, n_threads=2)
+np.save({out!r}, np.concatenate([w.ravel() for w in net.weights]))
+print(cnet.config()["simd"])
+"""
+
+
+def test_every_simd_variant_gives_the_same_training(tmp_path):
+    """Forcing the baseline kernels (CNET_SIMD) agrees with the default
+    variant to float tolerance (FMA rounds once where the baseline rounds
+    twice, so bits may differ)."""
+    results = {}
+    for variant in ("baseline", ""):
+        out = str(tmp_path / f"w_{variant or 'default'}.npy")
+        env = dict(os.environ, CNET_SIMD=variant)
+        proc = subprocess.run([sys.executable, "-c", _VARIANT_SCRIPT.format(out=out)],
+                              env=env, capture_output=True, text=True, check=True)
+        results[variant] = (proc.stdout.strip(), np.load(out))
+    assert results["baseline"][0] == "baseline"
+    np.testing.assert_allclose(results["baseline"][1], results[""][1], rtol=1e-7, atol=1e-9)
