@@ -26,3 +26,24 @@ def resolve_n_threads(n_threads=None):
     else:
         n = int(n_threads)
     return max(1, n) if openmp_enabled() else 1
+
+
+# Below this much arithmetic per thread between two barriers, a second thread
+# costs more than it brings: the phases of a mini-batch of the book's job
+# (784-30-10, m = 10) take microseconds, while one preemption of a thread on a
+# shared core stalls every barrier for milliseconds.  Tests set it to 0 to
+# exercise several threads on small networks.
+MIN_FLOPS_PER_THREAD = 8e6
+
+
+def threads_for_work(n_threads, flops_per_step):
+    """The thread count worth using when each barrier-separated step of the
+    kernel does flops_per_step of arithmetic: at most n_threads."""
+    useful = int(flops_per_step // MIN_FLOPS_PER_THREAD) if MIN_FLOPS_PER_THREAD > 0 else n_threads
+    return max(1, min(n_threads, useful))
+
+
+def network_flops(sizes, m):
+    """Multiply-adds x 2 of forward, delta propagation and update for m samples."""
+    macs = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    return 6.0 * m * macs

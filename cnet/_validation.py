@@ -40,6 +40,15 @@ def check_float(value, name, *, positive=False):
     return value
 
 
+def check_decay(eta, lmbda, n):
+    """The L2 weight-decay factor 1 - eta lmbda / n, which must stay > 0."""
+    if eta * lmbda / n >= 1:
+        raise ValueError(
+            f"eta * lmbda / n_samples must be < 1 (the weight-decay factor 1 - eta*lmbda/n "
+            f"would be <= 0); got eta={eta}, lmbda={lmbda}, n_samples={n}: lower lmbda")
+    return 1.0 - eta * lmbda / n
+
+
 def check_sizes(sizes):
     try:
         sizes = list(sizes)

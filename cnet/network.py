@@ -20,9 +20,9 @@ import numpy as np
 
 from . import activations, costs
 from ._dispatch import kernels
-from ._threads import resolve_n_threads
-from ._validation import (check_dtype, check_float, check_int, check_sizes, check_X,
-                          check_y, labels_of)
+from ._threads import network_flops, resolve_n_threads, threads_for_work
+from ._validation import (check_decay, check_dtype, check_float, check_int, check_sizes,
+                          check_X, check_y, labels_of)
 from ._workspace import Workspace, padded
 from .training import History, sgd_epochs
 
@@ -115,8 +115,7 @@ class Network:
 
     @weights.setter
     def weights(self, new):
-        self._weights = list(new)
-        self._sync()
+        self._sync(weights=list(new))
 
     @property
     def biases(self):
@@ -125,13 +124,16 @@ class Network:
 
     @biases.setter
     def biases(self, new):
-        self._biases = list(new)
-        self._sync()
+        self._sync(biases=list(new))
 
-    def _sync(self):
-        """Copy arrays the user put into weights / biases into the storage."""
-        for name, lst, views in (("weights", self._weights, self._w_views),
-                                 ("biases", self._biases, self._b_views)):
+    def _sync(self, weights=None, biases=None):
+        """Copy arrays the user put into weights / biases (or passes here, from
+        the setters) into the storage.  Everything is checked before anything
+        is copied, so a rejected assignment changes nothing."""
+        lists = (("weights", self._weights if weights is None else weights, self._w_views),
+                 ("biases", self._biases if biases is None else biases, self._b_views))
+        updates = []
+        for name, lst, views in lists:
             if len(lst) != len(views):
                 raise ValueError(f"{name} must hold {len(views)} arrays, one per layer; "
                                  f"got {len(lst)}")
@@ -143,8 +145,11 @@ class Network:
                     raise ValueError(f"{name}[{l}] must have shape {view.shape}; got {arr.shape}")
                 if arr.dtype.kind not in "biuf" or not np.isfinite(arr).all():
                     raise ValueError(f"{name}[{l}] must hold finite real numbers")
-                view[...] = arr.reshape(view.shape)
-                lst[l] = view
+                updates.append((view, arr))
+        for view, arr in updates:
+            view[...] = arr.reshape(view.shape)
+        self._weights[:] = self._w_views
+        self._biases[:] = self._b_views
 
     def _kernel_params(self):
         self._sync()
@@ -189,6 +194,7 @@ class Network:
         chunk = min(n, _FORWARD_CHUNK)
         ws = Workspace(self._kernel_params(), chunk)
         out = np.empty((n, self.sizes[-1]), dtype=self.dtype)
+        n_threads = threads_for_work(n_threads, network_flops(self.sizes, chunk) / 3)
         kernels.forward(X, np.arange(n, dtype=np.intp), ws.spec, out, chunk, n_threads)
         return out
 
@@ -229,6 +235,7 @@ class Network:
         grads = [(np.zeros_like(Wt), np.zeros_like(b)) for Wt, b in zip(self._Wt, self._b)]
         ws = Workspace(self._kernel_params(), n, gradients=grads)
         loss = np.empty(n, dtype=self.dtype)
+        n_threads = threads_for_work(n_threads, network_flops(self.sizes, n))
         kernels.gradient(X, T, labels if labels is not None else np.zeros(1, np.intp),
                          np.arange(n, dtype=np.intp), ws.spec, self._cost.code, loss, n_threads)
         nabla_w = [gW[:, :k].T.copy() for (gW, _), k in zip(grads, self.sizes[1:])]
@@ -267,7 +274,8 @@ class Network:
         """
         X = check_X(X, self.sizes[0], self.dtype)
         T, labels = check_y(y, X.shape[0], self.sizes[-1], self.dtype)
-        epochs, batch_size, eta, lmbda = self._check_hyper(epochs, batch_size, eta, lmbda)
+        epochs, batch_size, eta, lmbda = self._check_hyper(epochs, batch_size, eta, lmbda,
+                                                           "batch_size")
         val = None
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
@@ -278,11 +286,12 @@ class Network:
             val = (Xv, Tv if Tv is not None else np.eye(self.sizes[-1], dtype=self.dtype)[lv], lv)
         history = History()
         n_threads = resolve_n_threads(n_threads)
-        for epoch, train_cost, seconds in sgd_epochs(
+        for epoch, train_cost, seconds, used in sgd_epochs(
                 self, X, T, labels if T is None else None, epochs=epochs,
                 batch_size=batch_size, eta=eta, lmbda=lmbda, shuffle=shuffle,
                 n_threads=n_threads):
-            row = dict(epoch=epoch + 1, train_cost=train_cost, eta=eta, seconds=seconds)
+            row = dict(epoch=epoch + 1, train_cost=train_cost, eta=eta, seconds=seconds,
+                       threads=used)
             if val is not None:
                 A = self._forward(val[0], n_threads)
                 row["val_cost"] = float(np.mean(self._cost.fn(A, val[1]), dtype=np.float64)) \
@@ -297,19 +306,20 @@ class Network:
         return history
 
     @staticmethod
-    def _check_hyper(epochs, batch_size, eta, lmbda):
-        return (check_int(epochs, "epochs", 0), check_int(batch_size, "batch_size", 1),
+    def _check_hyper(epochs, batch_size, eta, lmbda, batch_name):
+        return (check_int(epochs, "epochs", 0), check_int(batch_size, batch_name, 1),
                 check_float(eta, "eta", positive=True), check_float(lmbda, "lmbda"))
 
     # -- Nielsen's surface --------------------------------------------------
 
     def feedforward(self, a):
         """Output (n_out, 1) for an input column a (n_in, 1)."""
+        n_in = self.sizes[0]
         a = np.asarray(a)
-        if a.size != self.sizes[0]:
-            raise ValueError(f"a must be an input column of shape ({self.sizes[0]}, 1); "
-                             f"got shape {a.shape}")
-        return self.forward(a.reshape(1, -1)).reshape(-1, 1)
+        if a.shape not in ((n_in,), (n_in, 1), (1, n_in)):
+            raise ValueError(f"a must be an input column of shape ({n_in}, 1); got shape {a.shape}")
+        X = check_X(a.reshape(1, n_in), n_in, self.dtype, "a")
+        return self._forward(X, resolve_n_threads(None)).reshape(-1, 1)
 
     def backprop(self, x, y):
         """Gradient of the cost of one example (x, y): (nabla_b, nabla_w),
@@ -324,18 +334,21 @@ class Network:
         eta = check_float(eta, "eta", positive=True)
         lmbda = check_float(lmbda, "lmbda")
         n = X.shape[0] if n is None else check_int(n, "n", 1)
-        decay = 1.0 - eta * lmbda / n
+        decay = check_decay(eta, lmbda, n)
         m = X.shape[0]
         ws = Workspace(self._kernel_params(), m)
         loss = np.empty(m, dtype=self.dtype)
+        n_threads = threads_for_work(resolve_n_threads(None), network_flops(self.sizes, m))
         kernels.sgd_epoch(X, T, labels if labels is not None else np.zeros(1, np.intp),
                           np.arange(m, dtype=np.intp), ws.spec, self._cost.code, m,
-                          eta, decay, loss, resolve_n_threads(None))
+                          eta, decay, loss, n_threads)
 
     def evaluate(self, test_data):
         """Number of (x, label) pairs whose predicted class is the label."""
         X, T, labels = self._examples(test_data, "test_data")
-        return int(np.sum(self.predict(X) == labels))
+        if labels is None:
+            labels = labels_of(T)
+        return int(np.sum(labels_of(self._forward(X, resolve_n_threads(None))) == labels))
 
     def accuracy(self, data, convert=False):
         """network2.py: number of correct predictions; labels or target vectors."""
@@ -385,7 +398,8 @@ class Network:
         accuracy, training cost, training accuracy), filled where monitored.
         """
         X, T, labels = self._examples(training_data, "training_data")
-        epochs, mini_batch_size, eta, lmbda = self._check_hyper(epochs, mini_batch_size, eta, lmbda)
+        epochs, mini_batch_size, eta, lmbda = self._check_hyper(epochs, mini_batch_size, eta, lmbda,
+                                                                "mini_batch_size")
         test = self._examples(test_data, "test_data") if test_data else None
         evald = self._examples(evaluation_data, "evaluation_data") if evaluation_data else None
         n_threads = resolve_n_threads(n_threads)
@@ -401,7 +415,7 @@ class Network:
             Xd, Td, ld = data
             return self.cost(Xd, Td if Td is not None else ld, lmbda, n_threads)
 
-        for j, _, _ in sgd_epochs(self, X, T, labels, epochs=epochs, batch_size=mini_batch_size,
+        for j, _, _, _ in sgd_epochs(self, X, T, labels, epochs=epochs, batch_size=mini_batch_size,
                                   eta=eta, lmbda=lmbda, shuffle=shuffle, n_threads=n_threads):
             train = (X, T, labels)
             if test is not None and verbose:

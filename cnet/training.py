@@ -10,7 +10,8 @@ import time
 import numpy as np
 
 from ._dispatch import kernels
-from ._threads import resolve_n_threads
+from ._threads import network_flops, resolve_n_threads, threads_for_work
+from ._validation import check_decay
 from ._workspace import Workspace
 
 
@@ -24,7 +25,9 @@ class History(dict):
     Keys: ``epoch`` (1-based), ``train_cost`` (mean cost of the examples as
     each was used during the epoch, plus the L2 term), ``val_cost`` and
     ``val_accuracy`` (after the epoch, when validation data are given, else
-    absent), ``eta`` and ``seconds`` (wall time of the epoch's compiled call).
+    absent), ``eta``, ``seconds`` (wall time of the epoch's compiled call) and
+    ``threads`` (how many threads it used: fewer than asked for when the
+    mini-batches are too small for more to pay).
     Attribute access works too: ``history.train_cost``.
     """
 
@@ -43,7 +46,8 @@ class History(dict):
 
 
 def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_threads):
-    """Run the epochs; yield (epoch index, mean training cost, seconds) after each.
+    """Run the epochs; yield (epoch index, mean training cost, seconds, threads
+    used) after each.
 
     X (n, n_in), and T (n, n_out) targets or None with labels (n,) intp, all
     already validated and in the network's dtype.  If an epoch diverges, the
@@ -51,12 +55,9 @@ def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_
     """
     n = X.shape[0]
     batch_size = min(batch_size, n)
-    if eta * lmbda / n >= 1:
-        raise ValueError(
-            f"eta * lmbda / n_samples must be < 1 (the weight-decay factor 1 - eta*lmbda/n "
-            f"would be <= 0); got eta={eta}, lmbda={lmbda}, n_samples={n}: lower lmbda")
-    decay = 1.0 - eta * lmbda / n
-    n_threads = resolve_n_threads(n_threads)
+    decay = check_decay(eta, lmbda, n)
+    n_threads = threads_for_work(resolve_n_threads(n_threads),
+                                 network_flops(net.sizes, batch_size))
     ws = Workspace(net._kernel_params(), batch_size)
     loss = np.empty(n, dtype=net.dtype)
     if labels is None:
@@ -76,4 +77,4 @@ def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_
                 f"Training diverged in epoch {epoch + 1}: the cost or a weight became NaN or "
                 f"infinite. The weights were restored to their values before that epoch. "
                 f"Try a smaller eta (now {eta:g}) or scale the inputs (e.g. to [0, 1]).")
-        yield epoch, cost, seconds
+        yield epoch, cost, seconds, n_threads

@@ -28,3 +28,14 @@ def mnist_dir():
     if missing:
         _missing_data(f"CNET_DATA_DIR={value} lacks MNIST files: {', '.join(missing)}")
     return directory
+
+
+@pytest.fixture(autouse=True)
+def every_layer_threaded(request, monkeypatch):
+    """Let small networks use as many threads as a test asks for: cnet would
+    otherwise run them on one thread, and thread tests would prove nothing.
+    Tests marked thread_policy keep cnet's own policy."""
+    import cnet._threads
+    if request.node.get_closest_marker("thread_policy"):
+        return
+    monkeypatch.setattr(cnet._threads, "MIN_FLOPS_PER_THREAD", 0)

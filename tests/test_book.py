@@ -10,7 +10,7 @@ import pytest
 import cnet
 from cnet import datasets
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.thread_policy]
 
 
 @pytest.fixture(scope="module")

@@ -33,8 +33,10 @@ def _net(cfg, dtype):
 
 def _train(cfg, X, y, dtype, n_threads, batch_size, lmbda=0.0):
     net = _net(cfg, dtype)
-    net.fit(X, y, epochs=2, batch_size=batch_size, eta=cfg.get("eta", 0.1), lmbda=lmbda,
-            n_threads=n_threads)
+    history = net.fit(X, y, epochs=2, batch_size=batch_size, eta=cfg.get("eta", 0.1),
+                      lmbda=lmbda, n_threads=n_threads)
+    if n_threads is not None and cnet.openmp_enabled():
+        assert history["threads"] == [n_threads, n_threads]
     return net
 
 
@@ -101,3 +103,11 @@ def test_every_simd_variant_gives_the_same_training(tmp_path):
         results[variant] = (proc.stdout.strip(), np.load(out))
     assert results["baseline"][0] == "baseline"
     np.testing.assert_allclose(results["baseline"][1], results[""][1], rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.thread_policy
+def test_small_jobs_use_one_thread(sample):
+    """The book's mini-batches are too small for a second thread to pay."""
+    X, y = sample
+    history = cnet.Network([784, 30, 10], seed=0).fit(X, y, 1, 10, 3.0, n_threads=2)
+    assert history["threads"] == [1]
