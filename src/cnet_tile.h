@@ -25,7 +25,15 @@
 
 #include <stddef.h>
 
+#include <math.h>
+#include <string.h>
+
 #define CNET_MR 6      /* rows of the tile (broadcast operand)            */
+
+/* Activation codes; cnet/activations.py maps names to these. */
+enum { CNET_IDENTITY = 0, CNET_SIGMOID = 1, CNET_TANH = 2, CNET_RELU = 3,
+       CNET_LEAKY_RELU = 4, CNET_SOFTMAX = 5 };
+#define CNET_LEAKY_SLOPE 0.01
 #define CNET_PAD 16    /* rows read as B are padded to a multiple of this */
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -41,6 +49,8 @@
  * are legal, so rows need no special alignment. */
 typedef float cnet_vf __attribute__((vector_size(CNET_VBYTES), aligned(4), may_alias));
 typedef double cnet_vd __attribute__((vector_size(CNET_VBYTES), aligned(8), may_alias));
+typedef int cnet_vfi __attribute__((vector_size(CNET_VBYTES)));        /* float's lanes  */
+typedef long long cnet_vdi __attribute__((vector_size(CNET_VBYTES)));  /* double's lanes */
 #  define CNET_NR_F32 (2 * CNET_VBYTES / 4)
 #  define CNET_NR_F64 (2 * CNET_VBYTES / 8)
 #else
@@ -57,67 +67,160 @@ typedef double cnet_vd __attribute__((vector_size(CNET_VBYTES), aligned(8), may_
 
 #if CNET_HAVE_VECTOR_EXT
 
-/* One definition per element type.  T: element, V: vector type, NV: elements
- * per vector.  A is reached two ways:
+/* ---- element-wise math on vectors ---------------------------------------
+ * exp by Cephes' method: x = n ln2 + r with |r| <= ln2/2, a polynomial (float)
+ * or Pade form (double) for exp(r), times 2^n built in the exponent bits.
+ * About 1 ulp.  x is clamped first so 2^n stays a normal number: exp of the
+ * clamp bounds is far beyond what the sigmoid can tell apart from 0 or 1.
+ * NaN survives the clamp (its comparisons are false) and the polynomial. */
+#define CNET_SELECT(VI, V, mask, a, b) ((V)(((VI)(a) & (mask)) | ((VI)(b) & ~(mask))))
+
+static inline cnet_vf cnet_exp_vf(cnet_vf x) {
+    const cnet_vf zero = {0};
+    const cnet_vf hi = zero + 88.0f, lo = zero + -87.0f, magic = zero + 12582912.0f;
+    x = CNET_SELECT(cnet_vfi, cnet_vf, x > hi, hi, x);
+    x = CNET_SELECT(cnet_vfi, cnet_vf, x < lo, lo, x);
+    cnet_vf t = x * 1.44269504088896341f + magic;   /* round(x log2 e) + magic */
+    cnet_vf n = t - magic;
+    cnet_vfi ni = (cnet_vfi)t - (cnet_vfi)magic;       /* the same n, as integer */
+    cnet_vf r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    cnet_vf p = zero + 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * (r * r) + r + 1.0f;
+    return p * (cnet_vf)((ni + 127) << 23);
+}
+
+static inline cnet_vd cnet_exp_vd(cnet_vd x) {
+    const cnet_vd zero = {0};
+    const cnet_vd hi = zero + 709.0, lo = zero + -708.0, magic = zero + 6755399441055744.0;
+    x = CNET_SELECT(cnet_vdi, cnet_vd, x > hi, hi, x);
+    x = CNET_SELECT(cnet_vdi, cnet_vd, x < lo, lo, x);
+    cnet_vd t = x * 1.4426950408889634073599 + magic;
+    cnet_vd n = t - magic;
+    cnet_vdi ni = (cnet_vdi)t - (cnet_vdi)magic;
+    cnet_vd r = x - n * 6.93145751953125e-1;
+    r = r - n * 1.42860682030941723212e-6;
+    cnet_vd r2 = r * r;
+    cnet_vd px = ((1.26177193074810590878e-4 * r2 + 3.02994407707441961300e-2) * r2
+                  + 9.99999999999999999910e-1) * r;
+    cnet_vd qx = ((3.00198505138664455042e-6 * r2 + 2.52448340349684104192e-3) * r2
+                  + 2.27265548208155028766e-1) * r2 + 2.00000000000000000009e0;
+    cnet_vd e = 1.0 + 2.0 * px / (qx - px);
+    return e * (cnet_vd)((ni + 1023) << 52);
+}
+
+/* One definition per element type.  T: element, V: vector type, VI: its
+ * integer twin, NV: elements per vector.  A is reached two ways:
  *   rows: A(r, p) = rows[clamp(r)][p]          (forward pass, delta propagation)
  *   cols: A(r, p) = cols[p][off + clamp(r)]    (weight update: A = activations^T)
- * B(p, c) = b[p * b_ks + c], c < 2*NV.  tile is MR x 2*NV, row-major. */
-#define CNET_DEFINE_TILE(SUF, T, V, NV)                                              \
-static inline void cnet_tile_store_##SUF(T *tile, V c0, V c1, int r) {               \
-    *(V *)(tile + (2 * NV) * r) = c0;                                                \
-    *(V *)(tile + (2 * NV) * r + NV) = c1;                                           \
-}                                                                                    \
-static inline void cnet_tile_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr,   \
-                                        const T *b, ptrdiff_t b_ks, T *tile) {       \
+ * B(p, c) = b[p * b_ks + c], c < 2*NV. */
+#define CNET_ACC_DECLARE(V)                                                          \
+    V c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0},             \
+      c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
+
+#define CNET_ACC_STEP(V, NV, x0, x1, x2, x3, x4, x5)                                 \
+    {   const V b0 = *(const V *)b, b1 = *(const V *)(b + NV);                       \
+        b += b_ks;                                                                   \
+        c00 += (x0) * b0; c01 += (x0) * b1; c10 += (x1) * b0; c11 += (x1) * b1;     \
+        c20 += (x2) * b0; c21 += (x2) * b1; c30 += (x3) * b0; c31 += (x3) * b1;     \
+        c40 += (x4) * b0; c41 += (x4) * b1; c50 += (x5) * b0; c51 += (x5) * b1; }
+
+#define CNET_ACC_ROWS(T, V, NV)                                                      \
     const T *a0 = rows[CNET_CLAMP(0, mr)], *a1 = rows[CNET_CLAMP(1, mr)],           \
             *a2 = rows[CNET_CLAMP(2, mr)], *a3 = rows[CNET_CLAMP(3, mr)],           \
             *a4 = rows[CNET_CLAMP(4, mr)], *a5 = rows[CNET_CLAMP(5, mr)];           \
-    V c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0},             \
-      c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};             \
-    for (ptrdiff_t p = 0; p < k; p++) {                                              \
-        const V b0 = *(const V *)b, b1 = *(const V *)(b + NV);                       \
-        b += b_ks;                                                                   \
-        c00 += a0[p] * b0; c01 += a0[p] * b1;                                        \
-        c10 += a1[p] * b0; c11 += a1[p] * b1;                                        \
-        c20 += a2[p] * b0; c21 += a2[p] * b1;                                        \
-        c30 += a3[p] * b0; c31 += a3[p] * b1;                                        \
-        c40 += a4[p] * b0; c41 += a4[p] * b1;                                        \
-        c50 += a5[p] * b0; c51 += a5[p] * b1;                                        \
-    }                                                                                \
-    cnet_tile_store_##SUF(tile, c00, c01, 0); cnet_tile_store_##SUF(tile, c10, c11, 1); \
-    cnet_tile_store_##SUF(tile, c20, c21, 2); cnet_tile_store_##SUF(tile, c30, c31, 3); \
-    cnet_tile_store_##SUF(tile, c40, c41, 4); cnet_tile_store_##SUF(tile, c50, c51, 5); \
-}                                                                                    \
-static inline void cnet_tile_cols_##SUF(ptrdiff_t k, const T *const *cols,           \
-                                        ptrdiff_t off, int mr,                       \
-                                        const T *b, ptrdiff_t b_ks, T *tile) {       \
+    CNET_ACC_DECLARE(V)                                                              \
+    for (ptrdiff_t p = 0; p < k; p++)                                                \
+        CNET_ACC_STEP(V, NV, a0[p], a1[p], a2[p], a3[p], a4[p], a5[p])
+
+#define CNET_ACC_COLS(T, V, NV)                                                      \
     const ptrdiff_t o0 = off + CNET_CLAMP(0, mr), o1 = off + CNET_CLAMP(1, mr),      \
                     o2 = off + CNET_CLAMP(2, mr), o3 = off + CNET_CLAMP(3, mr),      \
                     o4 = off + CNET_CLAMP(4, mr), o5 = off + CNET_CLAMP(5, mr);      \
-    V c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0},             \
-      c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};             \
+    CNET_ACC_DECLARE(V)                                                              \
     for (ptrdiff_t p = 0; p < k; p++) {                                              \
         const T *a = cols[p];                                                        \
-        const V b0 = *(const V *)b, b1 = *(const V *)(b + NV);                       \
-        b += b_ks;                                                                   \
-        c00 += a[o0] * b0; c01 += a[o0] * b1;                                        \
-        c10 += a[o1] * b0; c11 += a[o1] * b1;                                        \
-        c20 += a[o2] * b0; c21 += a[o2] * b1;                                        \
-        c30 += a[o3] * b0; c31 += a[o3] * b1;                                        \
-        c40 += a[o4] * b0; c41 += a[o4] * b1;                                        \
-        c50 += a[o5] * b0; c51 += a[o5] * b1;                                        \
+        CNET_ACC_STEP(V, NV, a[o0], a[o1], a[o2], a[o3], a[o4], a[o5])               \
+    }
+
+/* Apply F to the accumulator pairs of the first mr rows. */
+#define CNET_FINISH(F)                                                               \
+    F(0, c00, c01) if (mr > 1) F(1, c10, c11) if (mr > 2) F(2, c20, c21)            \
+    if (mr > 3) F(3, c30, c31) if (mr > 4) F(4, c40, c41) if (mr > 5) F(5, c50, c51)
+
+#define CNET_DEFINE_TILE(SUF, T, V, VI, NV, EXP)                                     \
+static inline V cnet_act_##SUF(V z, int act) {                                       \
+    const V zero = {0};                                                              \
+    switch (act) {                                                                   \
+    case CNET_SIGMOID: return 1 / (1 + EXP(-z));                                     \
+    case CNET_RELU: return CNET_SELECT(VI, V, z > zero, z, zero);                    \
+    case CNET_LEAKY_RELU:                                                            \
+        return CNET_SELECT(VI, V, z > zero, z, z * (T)CNET_LEAKY_SLOPE);             \
+    default: return z;  /* identity; tanh is applied after, element-wise */          \
     }                                                                                \
-    cnet_tile_store_##SUF(tile, c00, c01, 0); cnet_tile_store_##SUF(tile, c10, c11, 1); \
-    cnet_tile_store_##SUF(tile, c20, c21, 2); cnet_tile_store_##SUF(tile, c30, c31, 3); \
-    cnet_tile_store_##SUF(tile, c40, c41, 4); cnet_tile_store_##SUF(tile, c50, c51, 5); \
+}                                                                                    \
+/* tile[r][:] := sum_p A(r, p) B(p, :), all MR rows (delta propagation). */          \
+static inline void cnet_tile_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr,   \
+                                        const T *b, ptrdiff_t b_ks, T *tile) {       \
+    CNET_ACC_ROWS(T, V, NV)                                                          \
+    V *t = (V *)tile;                                                                \
+    t[0] = c00; t[1] = c01; t[2] = c10; t[3] = c11; t[4] = c20; t[5] = c21;         \
+    t[6] = c30; t[7] = c31; t[8] = c40; t[9] = c41; t[10] = c50; t[11] = c51;       \
+}                                                                                    \
+/* out[r][:] := act(sum_p A(r, p) B(p, :) + bias), rows r < mr, full width:        \
+ * the forward pass with bias and activation fused. */                               \
+static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr, \
+        const T *b, ptrdiff_t b_ks, const T *bias, int act, T *out, ptrdiff_t ld) {  \
+    CNET_ACC_ROWS(T, V, NV)                                                          \
+    const V bias0 = *(const V *)bias, bias1 = *(const V *)(bias + NV);              \
+    CNET_FINISH(CNET_STORE_ACT_##SUF)                                                \
+    if (act == CNET_TANH)                                                            \
+        for (int r = 0; r < mr; r++)                                                 \
+            for (int c = 0; c < 2 * NV; c++)                                         \
+                out[r * ld + c] = (T)tanh(out[r * ld + c]);                          \
+}                                                                                    \
+/* w[r][:] := decay w[r][:] - scale sum_p A(r, p) B(p, :), rows r < mr, full        \
+ * width: the SGD step, in place (padding columns stay 0: their B is 0). */          \
+static inline void cnet_update_cols_##SUF(ptrdiff_t k, const T *const *cols,         \
+        ptrdiff_t off, int mr, const T *b, ptrdiff_t b_ks, T *w, ptrdiff_t ld,       \
+        T decay, T scale) {                                                          \
+    CNET_ACC_COLS(T, V, NV)                                                          \
+    CNET_FINISH(CNET_STORE_UPD_##SUF)                                                \
 }
 
-CNET_DEFINE_TILE(f32, float, cnet_vf, (CNET_VBYTES / 4))
-CNET_DEFINE_TILE(f64, double, cnet_vd, (CNET_VBYTES / 8))
+#define CNET_STORE_ACT_f32(r, x0, x1)                                                \
+    { *(cnet_vf *)(out + (r) * ld) = cnet_act_f32((x0) + bias0, act);                \
+      *(cnet_vf *)(out + (r) * ld + CNET_VBYTES / 4) = cnet_act_f32((x1) + bias1, act); }
+#define CNET_STORE_ACT_f64(r, x0, x1)                                                \
+    { *(cnet_vd *)(out + (r) * ld) = cnet_act_f64((x0) + bias0, act);                \
+      *(cnet_vd *)(out + (r) * ld + CNET_VBYTES / 8) = cnet_act_f64((x1) + bias1, act); }
+#define CNET_STORE_UPD_f32(r, x0, x1)                                                \
+    { cnet_vf *w0 = (cnet_vf *)(w + (r) * ld), *w1 = (cnet_vf *)(w + (r) * ld + CNET_VBYTES / 4); \
+      *w0 = decay * *w0 - scale * (x0); *w1 = decay * *w1 - scale * (x1); }
+#define CNET_STORE_UPD_f64(r, x0, x1)                                                \
+    { cnet_vd *w0 = (cnet_vd *)(w + (r) * ld), *w1 = (cnet_vd *)(w + (r) * ld + CNET_VBYTES / 8); \
+      *w0 = decay * *w0 - scale * (x0); *w1 = decay * *w1 - scale * (x1); }
 
-#else  /* scalar fallback: same sums, same order, no vector types */
+CNET_DEFINE_TILE(f32, float, cnet_vf, cnet_vfi, (CNET_VBYTES / 4), cnet_exp_vf)
+CNET_DEFINE_TILE(f64, double, cnet_vd, cnet_vdi, (CNET_VBYTES / 8), cnet_exp_vd)
+
+#else  /* scalar fallback: the same sums in the same order, no vector types */
 
 #define CNET_DEFINE_TILE(SUF, T, NR)                                                 \
+static inline T cnet_act_##SUF(T z, int act) {                                       \
+    switch (act) {                                                                   \
+    case CNET_SIGMOID: return (T)(1 / (1 + exp(-z)));                                \
+    case CNET_TANH: return (T)tanh(z);                                               \
+    case CNET_RELU: return z > 0 ? z : 0;                                            \
+    case CNET_LEAKY_RELU: return z > 0 ? z : (T)CNET_LEAKY_SLOPE * z;                \
+    default: return z;                                                               \
+    }                                                                                \
+}                                                                                    \
 static inline void cnet_tile_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr,   \
                                         const T *b, ptrdiff_t b_ks, T *tile) {       \
     for (int r = 0; r < CNET_MR; r++) {                                              \
@@ -129,15 +232,23 @@ static inline void cnet_tile_rows_##SUF(ptrdiff_t k, const T *const *rows, int m
         }                                                                            \
     }                                                                                \
 }                                                                                    \
-static inline void cnet_tile_cols_##SUF(ptrdiff_t k, const T *const *cols,           \
-                                        ptrdiff_t off, int mr,                       \
-                                        const T *b, ptrdiff_t b_ks, T *tile) {       \
-    for (int r = 0; r < CNET_MR; r++) {                                              \
-        const ptrdiff_t o = off + CNET_CLAMP(r, mr);                                 \
+static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr, \
+        const T *b, ptrdiff_t b_ks, const T *bias, int act, T *out, ptrdiff_t ld) {  \
+    T tile[CNET_MR * NR];                                                            \
+    cnet_tile_rows_##SUF(k, rows, mr, b, b_ks, tile);                                \
+    for (int r = 0; r < mr; r++)                                                     \
+        for (int c = 0; c < NR; c++)                                                 \
+            out[r * ld + c] = cnet_act_##SUF(tile[NR * r + c] + bias[c], act);       \
+}                                                                                    \
+static inline void cnet_update_cols_##SUF(ptrdiff_t k, const T *const *cols,         \
+        ptrdiff_t off, int mr, const T *b, ptrdiff_t b_ks, T *w, ptrdiff_t ld,       \
+        T decay, T scale) {                                                          \
+    for (int r = 0; r < mr; r++) {                                                   \
+        const ptrdiff_t o = off + r;                                                 \
         for (int c = 0; c < NR; c++) {                                               \
             T s = 0;                                                                 \
             for (ptrdiff_t p = 0; p < k; p++) s += cols[p][o] * b[p * b_ks + c];     \
-            tile[NR * r + c] = s;                                                    \
+            w[r * ld + c] = decay * w[r * ld + c] - scale * s;                       \
         }                                                                            \
     }                                                                                \
 }

@@ -37,30 +37,39 @@ cdef extern from "cnet_tile.h":
                             const float *b, Py_ssize_t b_ks, float *tile) noexcept nogil
     void cnet_tile_rows_f64(Py_ssize_t k, const double **rows, int mr,
                             const double *b, Py_ssize_t b_ks, double *tile) noexcept nogil
-    void cnet_tile_cols_f32(Py_ssize_t k, const float **cols, Py_ssize_t off, int mr,
-                            const float *b, Py_ssize_t b_ks, float *tile) noexcept nogil
-    void cnet_tile_cols_f64(Py_ssize_t k, const double **cols, Py_ssize_t off, int mr,
-                            const double *b, Py_ssize_t b_ks, double *tile) noexcept nogil
+    void cnet_forward_rows_f32(Py_ssize_t k, const float **rows, int mr,
+                               const float *b, Py_ssize_t b_ks, const float *bias, int act,
+                               float *out, Py_ssize_t ld) noexcept nogil
+    void cnet_forward_rows_f64(Py_ssize_t k, const double **rows, int mr,
+                               const double *b, Py_ssize_t b_ks, const double *bias, int act,
+                               double *out, Py_ssize_t ld) noexcept nogil
+    void cnet_update_cols_f32(Py_ssize_t k, const float **cols, Py_ssize_t off, int mr,
+                              const float *b, Py_ssize_t b_ks, float *w, Py_ssize_t ld,
+                              float decay, float scale) noexcept nogil
+    void cnet_update_cols_f64(Py_ssize_t k, const double **cols, Py_ssize_t off, int mr,
+                              const double *b, Py_ssize_t b_ks, double *w, Py_ssize_t ld,
+                              double decay, double scale) noexcept nogil
+    enum:
+        IDENTITY "CNET_IDENTITY"
+        SIGMOID "CNET_SIGMOID"
+        TANH "CNET_TANH"
+        RELU "CNET_RELU"
+        LEAKY_RELU "CNET_LEAKY_RELU"
+        SOFTMAX "CNET_SOFTMAX"
 
 ctypedef fused floating:
     float
     double
 
-# Activation and cost codes; cnet/activations.py and cnet/costs.py mirror them.
-cpdef enum:
-    IDENTITY = 0
-    SIGMOID = 1
-    TANH = 2
-    RELU = 3
-    LEAKY_RELU = 4
-    SOFTMAX = 5
-
+# Cost codes; cnet/costs.py mirrors them (activation codes: cnet_tile.h).
 cpdef enum:
     QUADRATIC = 0
     CROSS_ENTROPY = 1
     LOG_LIKELIHOOD = 2
 
 LEAKY_SLOPE = 0.01
+ACTIVATION_CODES = dict(identity=IDENTITY, sigmoid=SIGMOID, tanh=TANH, relu=RELU,
+                        leaky_relu=LEAKY_RELU, softmax=SOFTMAX)
 MR = CNET_MR
 PAD = CNET_PAD
 ISA = CNET_ISA_NAME.decode()
@@ -94,24 +103,6 @@ cdef struct Batch:
 
 # ---------------------------------------------------------------------------
 # element-wise pieces
-
-cdef inline floating _act(floating z, int act) noexcept nogil:
-    if act == SIGMOID:
-        if floating is float:
-            return 1.0 / (1.0 + expf(-z))
-        else:
-            return 1.0 / (1.0 + exp(-z))
-    elif act == TANH:
-        if floating is float:
-            return tanhf(z)
-        else:
-            return tanh(z)
-    elif act == RELU:
-        return z if z > 0 else 0
-    elif act == LEAKY_RELU:
-        return z if z > 0 else <floating>0.01 * z
-    return z
-
 
 cdef inline floating _dact(floating a, int act) noexcept nogil:
     """sigma'(z) written in terms of a = sigma(z): no need to keep z."""
@@ -159,13 +150,22 @@ cdef inline void _tile_rows(Py_ssize_t k, const floating **rows, int mr,
         cnet_tile_rows_f64(k, rows, mr, b, b_ks, tile)
 
 
-cdef inline void _tile_cols(Py_ssize_t k, const floating **cols, Py_ssize_t off,
-                            int mr, const floating *b, Py_ssize_t b_ks,
-                            floating *tile) noexcept nogil:
+cdef inline void _forward_rows(Py_ssize_t k, const floating **rows, int mr,
+                               const floating *b, Py_ssize_t b_ks, const floating *bias,
+                               int act, floating *out, Py_ssize_t ld) noexcept nogil:
     if floating is float:
-        cnet_tile_cols_f32(k, cols, off, mr, b, b_ks, tile)
+        cnet_forward_rows_f32(k, rows, mr, b, b_ks, bias, act, out, ld)
     else:
-        cnet_tile_cols_f64(k, cols, off, mr, b, b_ks, tile)
+        cnet_forward_rows_f64(k, rows, mr, b, b_ks, bias, act, out, ld)
+
+
+cdef inline void _update_cols(Py_ssize_t k, const floating **cols, Py_ssize_t off,
+                              int mr, const floating *b, Py_ssize_t b_ks, floating *w,
+                              Py_ssize_t ld, floating decay, floating scale) noexcept nogil:
+    if floating is float:
+        cnet_update_cols_f32(k, cols, off, mr, b, b_ks, w, ld, decay, scale)
+    else:
+        cnet_update_cols_f64(k, cols, off, mr, b, b_ks, w, ld, decay, scale)
 
 
 cdef inline const floating *_in_row(const Layer *prev, const Batch *bt,
@@ -193,10 +193,9 @@ cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
     cdef Py_ssize_t m = bt.m, n_out = L.n_out, ld = L.ld
     cdef Py_ssize_t n_rb = (m + CNET_MR - 1) // CNET_MR
     cdef Py_ssize_t n_cb = (n_out + nr - 1) // nr
-    cdef Py_ssize_t t, t_lo, t_hi, rb, cb, s0, j0, r, c, nc
+    cdef Py_ssize_t t, t_lo, t_hi, rb, cb, s0, j0, r, c
     cdef int mr
     cdef const floating *rows[CNET_MR]
-    cdef floating tile[CNET_MR * CNET_PAD]
     cdef const floating *W = <const floating *> L.W
     cdef const floating *b = <const floating *> L.b
     cdef floating *A = <floating *> L.A
@@ -220,12 +219,7 @@ cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
         for r in range(mr):
             rows[r] = _in_row(prev, bt, s0 + r, dummy)
         j0 = cb * nr
-        _tile_rows(L.n_in, rows, mr, W + j0, ld, tile)
-        nc = min(<Py_ssize_t> nr, n_out - j0)
-        for r in range(mr):
-            out = A + (s0 + r) * ld + j0
-            for c in range(nc):
-                out[c] = _act(tile[r * nr + c] + b[j0 + c], act)
+        _forward_rows(L.n_in, rows, mr, W + j0, ld, b + j0, act, A + s0 * ld + j0, ld)
         if softmax and cb == n_cb - 1:
             for r in range(mr):
                 out = A + (s0 + r) * ld
@@ -325,18 +319,17 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
     """W_out[j, i] := decay W_out[j, i] - scale sum_s D[s, j] in[s, i];
     b_out[j] := b_out[j] - scale sum_s D[s, j].
 
-    cols is this thread's scratch of m row pointers."""
+    cols is this thread's scratch of m row pointers.  Tiles write their full
+    width: in padding columns D is 0, so W_out stays 0 there."""
     cdef int nr = _nr(<floating *> NULL)
     cdef Py_ssize_t m = bt.m, n_in = L.n_in, n_out = L.n_out, ld = L.ld
     cdef Py_ssize_t n_ib = (n_in + CNET_MR - 1) // CNET_MR
     cdef Py_ssize_t n_jb = (n_out + nr - 1) // nr
-    cdef Py_ssize_t t, t_lo, t_hi, ib, jb, i0, j0, r, c, nc, s
+    cdef Py_ssize_t t, t_lo, t_hi, ib, jb, i0, j0, c, nc, s
     cdef int mr
-    cdef floating tile[CNET_MR * CNET_PAD]
     cdef const floating *D = <const floating *> L.D
     cdef floating *W_out = <floating *> L.W_out
     cdef floating *b_out = <floating *> L.b_out
-    cdef floating *w
     cdef floating acc
     _my_range(n_ib * n_jb, tid, nt, &t_lo, &t_hi)
     if t_lo == t_hi:
@@ -350,11 +343,7 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
         j0 = jb * nr
         mr = <int> min(<Py_ssize_t> CNET_MR, n_in - i0)
         nc = min(<Py_ssize_t> nr, n_out - j0)
-        _tile_cols(m, cols, i0, mr, D + j0, ld, tile)
-        for r in range(mr):
-            w = W_out + (i0 + r) * ld + j0
-            for c in range(nc):
-                w[c] = decay * w[c] - scale * tile[r * nr + c]
+        _update_cols(m, cols, i0, mr, D + j0, ld, W_out + i0 * ld + j0, ld, decay, scale)
         if ib == 0:  # the owner of a column block's first tile owns its biases
             for c in range(nc):
                 acc = 0
