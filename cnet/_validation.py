@@ -64,6 +64,18 @@ def check_sizes(sizes):
     return [int(s) for s in sizes]
 
 
+def all_finite(arr, block_bytes=1 << 20):
+    """np.isfinite(arr).all(), a block of rows at a time: the check must not
+    allocate a mask as large as the data (a quarter of a float32 X)."""
+    if arr.size == 0:
+        return True
+    if arr.dtype.kind in "biu":
+        return True
+    flat = arr.reshape(arr.shape[0], -1) if arr.ndim > 1 else arr.reshape(-1, 1)
+    step = max(1, block_bytes // max(1, flat.itemsize * flat.shape[1]))
+    return all(np.isfinite(flat[i:i + step]).all() for i in range(0, flat.shape[0], step))
+
+
 def _as_numeric(a, name):
     try:
         arr = np.asarray(a)
@@ -98,8 +110,8 @@ def _as_finite(arr, dtype, name, hint=""):
     in the cast; that gets its own message, not "contains infinity"."""
     with np.errstate(over="ignore", invalid="ignore"):
         out = np.ascontiguousarray(arr, dtype=dtype)
-    if not np.isfinite(out).all():
-        if not np.isfinite(arr).all():
+    if not all_finite(out):
+        if not all_finite(arr):
             raise ValueError(f"{name} contains NaN or infinity{hint}")
         dt = np.dtype(dtype)
         raise ValueError(f"{name} has values too large for {dt.name} (|value| > "

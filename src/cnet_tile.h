@@ -60,6 +60,19 @@ typedef long long cnet_vdi __attribute__((vector_size(CNET_VBYTES)));  /* double
 #  define CNET_NR_F64 4
 #endif
 
+/* Ask for the cache lines of [p, p + bytes) ahead of use (into L2): the
+ * rows of the next mini-batch are random rows of a large X, and waiting for
+ * them at first touch costs as much as the arithmetic on them. */
+static inline void cnet_prefetch(const void *p, size_t bytes) {
+#if defined(__GNUC__) || defined(__clang__)
+    const char *c = (const char *)p;
+    for (size_t off = 0; off < bytes; off += 64)
+        __builtin_prefetch(c + off, 0, 2);
+#else
+    (void)p; (void)bytes;
+#endif
+}
+
 /* The tile's row r reads A through a clamped index so that a partial tile
  * (mr < MR rows left) re-reads its last valid row instead of running past
  * the end of the operand; the caller stores only the first mr rows. */

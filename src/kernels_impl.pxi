@@ -33,6 +33,7 @@ cdef extern from "cnet_tile.h":
         CNET_NR_F32
         CNET_NR_F64
     const char *CNET_ISA_NAME
+    void cnet_prefetch(const void *p, size_t nbytes) noexcept nogil
     void cnet_tile_rows_f32(Py_ssize_t k, const float **rows, int mr,
                             const float *b, Py_ssize_t b_ks, float *tile) noexcept nogil
     void cnet_tile_rows_f64(Py_ssize_t k, const double **rows, int mr,
@@ -352,6 +353,16 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
                 b_out[j0 + c] = b_out[j0 + c] - scale * acc
 
 
+cdef void _prefetch_rows(const Batch *bt, Py_ssize_t start, Py_ssize_t m,
+                         int tid, int nt, floating *dummy) noexcept nogil:
+    """Prefetch this thread's share of the rows idx[start:start+m] of X."""
+    cdef Py_ssize_t s, s_lo, s_hi
+    _my_range(m, tid, nt, &s_lo, &s_hi)
+    for s in range(start + s_lo, start + s_hi):
+        cnet_prefetch(<const floating *> bt.X + bt.idx[s] * bt.x_ld,
+                      bt.x_ld * sizeof(floating))
+
+
 # ---------------------------------------------------------------------------
 # drivers: the loops over mini-batches and layers, run by every thread
 
@@ -403,6 +414,9 @@ cdef void _sgd_epoch(const Layer *layers, int n_layers, int cost, Batch proto,
             bt.m = min(batch_size, n - start)
             bt.idx = proto.idx + start
             bt.loss = <floating *> proto.loss + start
+            if start + batch_size < n:
+                _prefetch_rows(&proto, start + batch_size,
+                               min(batch_size, n - start - batch_size), tid, nt, <floating *> NULL)
             _forward_batch(layers, n_layers, &bt, tid, nt, <floating *> NULL)
             _backward_batch(layers, n_layers, cost, &bt, decay, eta / bt.m,
                             cols_all + tid * batch_size, tid, nt)

@@ -1,0 +1,340 @@
+"""cnet's benchmark suite: every job side by side in one run, on the same data.
+
+    python benchmarks/suite.py [--epochs 7] [--quick] [--json results.json]
+
+Jobs (MNIST-sized: 50,000 examples of 784 inputs; real MNIST from
+CNET_DATA_DIR, else the shipped sample tiled to 50,000 rows):
+
+* book: 784-30-10, sigmoid, quadratic cost, mini-batch 10, eta 3.0 (the
+  book's first network);
+* big:  784-512-512-10, ReLU, softmax + log-likelihood, mini-batch 128,
+  eta 0.05, float32;
+* inference: forward of 10,000 x 784 through 784-512-512-10, float32.
+
+Implementations: cnet float32 / float64, the per-example NumPy algorithm of
+network.py and plain vectorized NumPy (cnet/reference.py), and PyTorch and
+scikit-learn when installed (optional; never cnet dependencies).  Everything
+runs on 1 thread (threadpoolctl limits the BLAS of NumPy, PyTorch and
+scikit-learn), then cnet again on 2 threads.  Each row gives seconds per epoch
+as the median over the timed epochs with min and max, and the arithmetic rate
+as a fraction of the machine's GEMM rate measured in the same run (large
+square matrix products through NumPy's BLAS, 1 and 2 threads).
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+
+import cnet
+from cnet import datasets, reference
+
+try:
+    from threadpoolctl import threadpool_limits
+except ImportError:  # the suite still runs; BLAS thread counts are then not pinned
+    threadpool_limits = None
+
+N_SAMPLES = 50000
+BOOK = dict(sizes=[784, 30, 10], batch=10, eta=3.0)
+BIG = dict(sizes=[784, 512, 512, 10], batch=128, eta=0.05)
+
+
+def limit_threads(n):
+    """Context manager pinning every BLAS/OpenMP pool (NumPy, PyTorch) to n."""
+    if threadpool_limits is None:
+        import contextlib
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=n)
+
+
+def epoch_flops(sizes, n):
+    """Multiply-adds x 2 of an epoch: forward and weight gradient for every
+    layer, delta propagation for all but the first."""
+    pairs = list(zip(sizes[:-1], sizes[1:]))
+    return 2.0 * n * sum((2 if l == 0 else 3) * a * b for l, (a, b) in enumerate(pairs))
+
+
+def gemm_rate(dtype, n_threads, size=2048, repeats=5):
+    """GFLOP/s of NumPy's BLAS on a size^3 product: the machine's limit."""
+    a = np.random.default_rng(0).random((size, size)).astype(dtype)
+    b = a.T.copy()
+    with limit_threads(n_threads):
+        a @ b
+        best = min(_timed(lambda: a @ b) for _ in range(repeats))
+    return 2.0 * size ** 3 / best / 1e9
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def time_epochs(run_epoch, epochs, warmup=1):
+    for _ in range(warmup):
+        run_epoch()
+    return [_timed(run_epoch) for _ in range(epochs)]
+
+
+def load_data():
+    if os.environ.get("CNET_DATA_DIR"):
+        (X, y), _, _ = datasets.load_mnist(split="book", dtype="float64")
+        source = "real MNIST (first 50,000 training images)"
+    else:
+        (X, y), _ = datasets.load_sample(dtype="float64")
+        reps = -(-N_SAMPLES // X.shape[0])
+        X, y = np.tile(X, (reps, 1))[:N_SAMPLES], np.tile(y, reps)[:N_SAMPLES]
+        source = "the shipped MNIST sample, tiled to 50,000 rows"
+    return X[:N_SAMPLES], y[:N_SAMPLES], source
+
+
+# -- implementations: each returns a function that runs one epoch ---------
+
+def cnet_job(job, X, y, dtype, n_threads, **net_kw):
+    net = cnet.Network(job["sizes"], dtype=dtype, seed=0, **net_kw)
+    Xd = np.ascontiguousarray(X, dtype=dtype)
+
+    def run():
+        net.fit(Xd, y, epochs=1, batch_size=job["batch"], eta=job["eta"], n_threads=n_threads)
+    return run
+
+
+def numpy_vectorized_job(job, X, y, dtype, acts, cost, init_std):
+    """Plain NumPy written for speed, one matrix product per layer per
+    mini-batch: the baseline an engineer would write by hand (same algorithm
+    as cnet/reference.py, without its generality)."""
+    rng = np.random.default_rng(0)
+    sizes = job["sizes"]
+    W = [(rng.standard_normal((o, i)) * init_std(i)).astype(dtype)
+         for i, o in zip(sizes[:-1], sizes[1:])]
+    b = [np.zeros(o, dtype=dtype) for o in sizes[1:]]
+    Xd = np.ascontiguousarray(X, dtype=dtype)
+    Y = np.eye(sizes[-1], dtype=dtype)[y]
+    n, m, eta = Xd.shape[0], job["batch"], dtype(job["eta"])
+    L = len(W)
+
+    def act(name, z):
+        if name == "sigmoid":
+            np.negative(z, out=z)
+            np.exp(z, out=z)
+            z += 1
+            return np.reciprocal(z, out=z)
+        if name == "relu":
+            return np.maximum(z, 0, out=z)
+        e = np.exp(z - z.max(axis=1, keepdims=True))  # softmax
+        return e / e.sum(axis=1, keepdims=True)
+
+    def deriv(name, a):
+        return a * (1 - a) if name == "sigmoid" else (a > 0)
+
+    def run():
+        order = rng.permutation(n)
+        for start in range(0, n, m):
+            idx = order[start:start + m]
+            As = [Xd[idx]]
+            for l in range(L):
+                As.append(act(acts[l], As[-1] @ W[l].T + b[l]))
+            delta = As[-1] - Y[idx]
+            if cost == "quadratic":
+                delta *= deriv(acts[-1], As[-1])
+            step = eta / len(idx)
+            for l in range(L - 1, -1, -1):
+                below = (delta @ W[l]) * deriv(acts[l - 1], As[l]) if l else None
+                W[l] -= step * (delta.T @ As[l])
+                b[l] -= step * delta.sum(axis=0)
+                delta = below
+    return run
+
+
+def numpy_per_example_job(job, X, y):
+    rng = np.random.default_rng(0)
+    sizes = job["sizes"]
+    W = [rng.standard_normal((o, i)) for i, o in zip(sizes[:-1], sizes[1:])]
+    B = [rng.standard_normal((o, 1)) for o in sizes[1:]]
+    Y = np.eye(sizes[-1])[y]
+    n = X.shape[0]
+
+    def run():
+        reference.sgd_epoch_per_example(W, B, X, Y, rng.permutation(n), job["batch"], job["eta"])
+    return run
+
+
+def torch_job(job, X, y, kind):
+    import torch
+    torch.manual_seed(0)
+    sizes = job["sizes"]
+    layers = []
+    for l, (i, o) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(torch.nn.Linear(i, o))
+        last = l == len(sizes) - 2
+        if kind == "book":
+            layers.append(torch.nn.Sigmoid())
+        elif not last:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers)
+    opt = torch.optim.SGD(model.parameters(), lr=job["eta"])
+    Xt = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+    yt = torch.from_numpy(y.astype(np.int64))
+    Yt = torch.nn.functional.one_hot(yt, sizes[-1]).float()
+    n, m = Xt.shape[0], job["batch"]
+    gen = torch.Generator().manual_seed(0)
+
+    def run():
+        perm = torch.randperm(n, generator=gen)
+        for start in range(0, n, m):
+            idx = perm[start:start + m]
+            out = model(Xt[idx])
+            if kind == "book":
+                loss = 0.5 * ((out - Yt[idx]) ** 2).sum(dim=1).mean()
+            else:
+                loss = torch.nn.functional.cross_entropy(out, yt[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    return run
+
+
+def sklearn_job(job, X, y, dtype, kind):
+    from sklearn.neural_network import MLPClassifier
+    clf = MLPClassifier(hidden_layer_sizes=tuple(job["sizes"][1:-1]),
+                        activation="logistic" if kind == "book" else "relu",
+                        solver="sgd", batch_size=job["batch"], learning_rate_init=job["eta"],
+                        momentum=0.0, alpha=0.0, random_state=0)
+    Xd = np.ascontiguousarray(X, dtype=dtype)
+    classes = np.arange(10)
+
+    def run():
+        clf.partial_fit(Xd, y, classes=classes)
+    return run
+
+
+# -- the run ------------------------------------------------------------------
+
+def available(module):
+    try:
+        __import__(module)
+        return True
+    except ImportError:
+        return False
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--epochs", type=int, default=7, help="timed epochs per row (median, min, max)")
+    p.add_argument("--quick", action="store_true",
+                   help="3 timed epochs, 1 for the slow baselines")
+    p.add_argument("--jobs", default="book,big,inference")
+    p.add_argument("--no-peers", action="store_true", help="skip PyTorch and scikit-learn")
+    p.add_argument("--json", help="also write the results here")
+    args = p.parse_args(argv)
+    epochs = 3 if args.quick else args.epochs
+    slow_epochs = 1 if args.quick else 3
+    jobs = args.jobs.split(",")
+
+    X, y, source = load_data()
+    rows = []
+    probe = {}
+
+    def gemm(dtype, threads):
+        key = (np.dtype(dtype).name, threads)
+        probe[key] = gemm_rate(dtype, threads)
+        return probe[key]
+
+    def row(job, name, run, flops, n_epochs, threads=1, dtype="float32"):
+        with limit_threads(threads):
+            times = time_epochs(run, n_epochs)
+        med = statistics.median(times)
+        rate = flops / med / 1e9
+        gemm_now = probe.get((np.dtype(dtype).name, threads))
+        rows.append(dict(job=job, impl=name, threads=threads, median=med, min=min(times),
+                         max=max(times), gflops=rate,
+                         gemm_fraction=rate / gemm_now if gemm_now else None))
+        print(f"  {name:38s} {threads}  {med:8.4f} s/epoch  (min {min(times):.4f}, "
+              f"max {max(times):.4f})  {rate:6.1f} GFLOP/s"
+              + (f"  {rate / gemm_now:5.1%} of GEMM" if gemm_now else ""), flush=True)
+
+    print(f"cnet {cnet.__version__} ({cnet.config()['simd']}, OpenMP "
+          f"{'on' if cnet.openmp_enabled() else 'off'}); {platform.processor() or platform.machine()}; "
+          f"data: {source}")
+    print(f"GEMM probe, 1 thread: float32 {gemm('float32', 1):.1f} GFLOP/s, "
+          f"float64 {gemm('float64', 1):.1f} GFLOP/s; 2 threads: float32 "
+          f"{gemm('float32', 2):.1f} GFLOP/s", flush=True)
+    peers = not args.no_peers
+    have_torch = peers and available("torch")
+    have_sklearn = peers and available("sklearn")
+
+    if "book" in jobs:
+        flops = epoch_flops(BOOK["sizes"], X.shape[0])
+        print(f"\nbook's job: 784-30-10 sigmoid/quadratic, mini-batch 10, eta 3.0 "
+              f"({flops / 1e9:.2f} GFLOP/epoch)")
+        sig = ["sigmoid", "sigmoid"]
+        row("book", "cnet float32", cnet_job(BOOK, X, y, "float32", 1), flops, epochs)
+        row("book", "cnet float64", cnet_job(BOOK, X, y, "float64", 1), flops, epochs,
+            dtype="float64")
+        row("book", "NumPy vectorized float32",
+            numpy_vectorized_job(BOOK, X, y, np.float32, sig, "quadratic", lambda i: 1.0),
+            flops, epochs)
+        row("book", "NumPy vectorized float64",
+            numpy_vectorized_job(BOOK, X, y, np.float64, sig, "quadratic", lambda i: 1.0),
+            flops, epochs, dtype="float64")
+        row("book", "NumPy per-example (network.py) float64", numpy_per_example_job(BOOK, X, y),
+            flops, slow_epochs, dtype="float64")
+        if have_torch:
+            row("book", "PyTorch float32", torch_job(BOOK, X, y, "book"), flops, slow_epochs)
+        if have_sklearn:
+            row("book", "scikit-learn MLP sgd float32", sklearn_job(BOOK, X, y, np.float32, "book"),
+                flops, slow_epochs)
+        gemm("float32", 2)
+        row("book", "cnet float32", cnet_job(BOOK, X, y, "float32", 2), flops, epochs, threads=2)
+
+    if "big" in jobs:
+        flops = epoch_flops(BIG["sizes"], X.shape[0])
+        print(f"\nbig job: 784-512-512-10 ReLU/softmax/log-likelihood, mini-batch 128, "
+              f"float32 ({flops / 1e9:.1f} GFLOP/epoch)")
+        acts = ["relu", "relu", "softmax"]
+        kw = dict(activation="relu", output_activation="softmax", cost="log_likelihood", init="he")
+        big_epochs = max(2, epochs // 2)
+        row("big", "cnet float32", cnet_job(BIG, X, y, "float32", 1, **kw), flops, big_epochs)
+        row("big", "NumPy vectorized float32",
+            numpy_vectorized_job(BIG, X, y, np.float32, acts, "log_likelihood",
+                                 lambda i: np.sqrt(2.0 / i)), flops, big_epochs)
+        if have_torch:
+            row("big", "PyTorch float32", torch_job(BIG, X, y, "big"), flops, slow_epochs)
+        if have_sklearn:
+            row("big", "scikit-learn MLP sgd float32", sklearn_job(BIG, X, y, np.float32, "big"),
+                flops, slow_epochs)
+        gemm("float32", 2)
+        row("big", "cnet float32", cnet_job(BIG, X, y, "float32", 2, **kw), flops, big_epochs,
+            threads=2)
+        print(f"  (2-thread GEMM probe right before: {probe[('float32', 2)]:.1f} GFLOP/s)")
+
+    if "inference" in jobs:
+        Xi = np.ascontiguousarray(X[:10000], dtype=np.float32)
+        net = cnet.Network(BIG["sizes"], activation="relu", output_activation="softmax",
+                           cost="log_likelihood", init="he", dtype="float32", seed=0)
+        Ws = [w.copy(order="C") for w in net.weights]
+        bs = [b.ravel().copy() for b in net.biases]
+        flops = 2.0 * 10000 * sum(a * b for a, b in zip(BIG["sizes"][:-1], BIG["sizes"][1:]))
+        print(f"\ninference: forward of 10,000 x 784 through 784-512-512-10, float32")
+
+        def numpy_forward():
+            reference.feedforward(Ws, bs, ["relu", "relu", "softmax"], Xi)
+
+        for threads in (1, 2):
+            row("inference", "cnet forward", lambda: net.forward(Xi, n_threads=threads),
+                flops, epochs * 2, threads=threads)
+            row("inference", "NumPy matmul + activations", numpy_forward, flops, epochs * 2,
+                threads=threads)
+
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(dict(rows=rows, gemm={f"{k[0]}-{k[1]}t": v for k, v in probe.items()},
+                           source=source, config=cnet.config()), f, indent=1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
