@@ -213,8 +213,14 @@ cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
     else:
         _my_range(n_rb * n_cb, tid, nt, &t_lo, &t_hi)
     for t in range(t_lo, t_hi):
-        rb = t // n_cb
-        cb = t - rb * n_cb
+        if softmax:
+            rb = t // n_cb
+            cb = t - rb * n_cb
+        else:
+            # Column-panel major: one panel of W (n_in x nr) stays in cache
+            # while every row block of the batch passes over it.
+            cb = t // n_rb
+            rb = t - cb * n_rb
         s0 = rb * CNET_MR
         mr = <int> min(<Py_ssize_t> CNET_MR, m - s0)
         for r in range(mr):
