@@ -1,22 +1,30 @@
 """Buffers the kernels read and write, allocated by Python.
 
-The kernels take, per layer, a tuple (W, b, act, A, D, DT, W_out, b_out):
+The kernels take, per layer, a tuple (W, b, act, A, D, DT, W_out, b_out, Wp):
 the transposed, padded weights Wt (n_in, ld) and biases b (ld,) of the
-network, activations A and deltas D (m_cap, ld) of a batch, transposed deltas
-DT (n_out, ld_m), and where the update lands (W_out, b_out: the parameters
-themselves for training, zeroed gradient arrays for ``gradient``).
-ld = round_up(n_out, PAD) so that every register tile reads full rows.
+network, the activations A (m_cap, ld) of a batch, its deltas in the two
+panel layouts D (ld/nr, m_cap, nr) and DT (ld_m/nr, n_out, nr), where the
+update lands (W_out, b_out: the parameters themselves for training, zeroed
+gradient arrays for ``gradient``), and Wp, scratch for W^T in panels (None
+for small batches, where packing would not pay).  src/kernels_impl.pxi
+describes the layouts; ld = round_up(n_out, PAD), nr = the tile width.
 """
 import numpy as np
 
 from ._dispatch import kernels
 
 PAD = kernels.PAD
+PACK_MIN_ROWS = 32  # batches at least this large get W^T packed into panels
 
 
 def padded(n):
     """n rounded up to a multiple of the kernels' row padding."""
     return -(-n // PAD) * PAD
+
+
+def tile_width(dtype):
+    """nr: columns of the kernels' register tile for this dtype."""
+    return kernels.NR_FLOAT32 if np.dtype(dtype) == np.float32 else kernels.NR_FLOAT64
 
 
 class Workspace:
@@ -29,14 +37,38 @@ class Workspace:
         ld_m = padded(m_cap)
         self.spec = []
         for l, (Wt, b, act_code, n_out) in enumerate(params):
-            ld = Wt.shape[1]
+            n_in, ld = Wt.shape
+            nr = tile_width(Wt.dtype)
             A = np.zeros((m_cap, ld), dtype=Wt.dtype)
-            D = np.zeros((m_cap, ld), dtype=Wt.dtype)
-            DT = np.zeros((n_out, ld_m), dtype=Wt.dtype)
+            D = np.zeros((ld // nr, m_cap, nr), dtype=Wt.dtype)
+            DT = np.zeros((ld_m // nr, n_out, nr), dtype=Wt.dtype)
+            Wp = np.zeros((ld // nr, n_in, nr), dtype=Wt.dtype) if m_cap >= PACK_MIN_ROWS else None
             W_out, b_out = (Wt, b) if gradients is None else gradients[l]
-            self.spec.append((Wt, b, act_code, A, D, DT, W_out, b_out))
+            self.spec.append((Wt, b, act_code, A, D, DT, W_out, b_out, Wp))
+
+    def n_out(self, l):
+        return self.spec[l][5].shape[1]
 
     def activations(self, l, m):
-        """The activations of layer l for the last batch of m rows."""
-        n_out = self.spec[l][5].shape[0]
-        return self.spec[l][3][:m, :n_out]
+        """The activations (m, n_out) of layer l for the last batch of m rows (a view)."""
+        return self.spec[l][3][:m, :self.n_out(l)]
+
+    def deltas(self, l, m):
+        """The deltas (m, n_out) of layer l, read from D (a copy)."""
+        D = self.spec[l][4]
+        return D.transpose(1, 0, 2).reshape(D.shape[1], -1)[:m, :self.n_out(l)]
+
+    def deltas_transposed(self, l, m):
+        """The deltas (m, n_out) of layer l, read from DT (a copy)."""
+        DT = self.spec[l][5]
+        return DT.transpose(0, 2, 1).reshape(-1, DT.shape[1])[:m]
+
+    def set_deltas(self, l, delta):
+        """Write deltas (m, n_out) into both D and DT of layer l."""
+        m, n_out = delta.shape
+        D, DT = self.spec[l][4], self.spec[l][5]
+        nr = D.shape[2]
+        for j in range(n_out):
+            D[j // nr, :m, j % nr] = delta[:, j]
+        for s in range(m):
+            DT[s // nr, :, s % nr] = delta[s]

@@ -9,10 +9,16 @@
 # * W is stored transposed and padded: Wt (n_in, ld) with
 #   ld = round_up(n_out, CNET_PAD); the public (n_out, n_in) weight is the
 #   view Wt[:, :n_out].T.  Biases b (ld,).
-# * Per layer, activations A (m_cap, ld) and deltas D (m_cap, ld) are
-#   sample-major; DT (n_out, ld_m) holds the deltas transposed (the B operand
-#   of delta propagation).
-# * Padding columns are read (so every tile is full width), never stored.
+# * Per layer, activations A (m_cap, ld) are sample-major.  Deltas are kept
+#   twice, each in the "panel" layout that its product reads as B: a panel is
+#   nr consecutive columns stored contiguously, so a tile streams its B
+#   operand instead of striding through memory (nr: the tile width).
+#     D  (ld / nr, m_cap, nr):  delta[s, j] at D[j // nr, s, j % nr]
+#     DT (ld_m / nr, n_out, nr): delta[s, j] at DT[s // nr, j, s % nr]
+#   Wp (ld / nr, n_in, nr) is the same layout for W^T, packed at the start of
+#   a forward pass over a large batch (None for small ones).
+# * Tiles read and write full padded widths; padding columns of W, b and D
+#   stay 0, those of A hold act(0) and are never read as data.
 #
 # Every product goes through the register tile of cnet_tile.h, which sums each
 # output element sequentially over its reduction index.  Threads split the
@@ -79,13 +85,14 @@ NR_FLOAT64 = CNET_NR_F64
 
 
 cdef struct Layer:
-    Py_ssize_t n_in, n_out, ld
+    Py_ssize_t n_in, n_out, ld, m_cap
     int act
     void *W          # W^T (n_in, ld)                       IN
     void *b          # (ld,)                                IN
+    void *Wp         # W^T in panels (ld/nr, n_in, nr) or NULL   scratch
     void *A          # activations (m_cap, ld)              OUT of forward
-    void *D          # deltas (m_cap, ld)                   OUT of backward
-    void *DT         # deltas transposed (n_out, ld_m)      OUT of backward
+    void *D          # deltas, panels (ld/nr, m_cap, nr)    OUT of backward
+    void *DT         # deltas, panels (ld_m/nr, n_out, nr)  OUT of backward
     void *W_out      # where the update lands: W itself, or a gradient
     void *b_out
 
@@ -98,12 +105,24 @@ cdef struct Batch:
     const Py_ssize_t *labels
     const Py_ssize_t *idx  # sample positions -> rows of X, T, labels
     Py_ssize_t m           # rows in this mini-batch
-    Py_ssize_t ld_m        # row length of DT
+    Py_ssize_t ld_m        # padded batch length: DT holds ld_m / nr panels
     void *loss             # per-example cost (m,)                 OUT
 
 
 # ---------------------------------------------------------------------------
 # element-wise pieces
+
+cdef inline Py_ssize_t _d_at(const Layer *L, Py_ssize_t s, Py_ssize_t j,
+                             int nr) noexcept nogil:
+    """Offset of delta[s, j] in L.D."""
+    return (j // nr) * L.m_cap * nr + s * nr + j % nr
+
+
+cdef inline Py_ssize_t _dt_at(const Layer *L, Py_ssize_t s, Py_ssize_t j,
+                              int nr) noexcept nogil:
+    """Offset of delta[s, j] in L.DT."""
+    return (s // nr) * L.n_out * nr + j * nr + s % nr
+
 
 cdef inline floating _dact(floating a, int act) noexcept nogil:
     """sigma'(z) written in terms of a = sigma(z): no need to keep z."""
@@ -204,6 +223,20 @@ cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
     cdef floating mx, total
     cdef int softmax = L.act == SOFTMAX
     cdef int act = IDENTITY if softmax else L.act
+    cdef floating *Wp = <floating *> L.Wp
+    cdef const floating *B
+    cdef Py_ssize_t b_ks, i, cb_lo, cb_hi
+
+    if Wp != NULL:
+        # Pack W^T into panels first (each thread its share), so that the
+        # tiles stream their B operand: in place, consecutive k are a whole
+        # row of W^T apart, a new cache line and often a new page each step.
+        _my_range(n_cb, tid, nt, &cb_lo, &cb_hi)
+        for cb in range(cb_lo, cb_hi):
+            for i in range(L.n_in):
+                for c in range(nr):
+                    Wp[(cb * L.n_in + i) * nr + c] = W[i * ld + cb * nr + c]
+        cnet_barrier()
 
     # A softmax row needs all its columns: give each thread whole rows.
     if softmax:
@@ -226,7 +259,11 @@ cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
         for r in range(mr):
             rows[r] = _in_row(prev, bt, s0 + r, dummy)
         j0 = cb * nr
-        _forward_rows(L.n_in, rows, mr, W + j0, ld, b + j0, act, A + s0 * ld + j0, ld)
+        if Wp != NULL:
+            B, b_ks = Wp + cb * L.n_in * nr, nr
+        else:
+            B, b_ks = W + j0, ld
+        _forward_rows(L.n_in, rows, mr, B, b_ks, b + j0, act, A + s0 * ld + j0, ld)
         if softmax and cb == n_cb - 1:
             for r in range(mr):
                 out = A + (s0 + r) * ld
@@ -250,6 +287,7 @@ cdef void _output_delta_phase(const Layer *L, int cost, const Batch *bt,
     """delta and per-example cost of the output layer (textbook shortcuts:
     sigmoid + cross-entropy and softmax + log-likelihood give a - y)."""
     cdef Py_ssize_t s, s_lo, s_hi, j, row, n_out = L.n_out, ld = L.ld
+    cdef int nr = _nr(dummy)
     cdef const floating *a
     cdef const floating *T = <const floating *> bt.T
     cdef floating *D = <floating *> L.D
@@ -278,8 +316,8 @@ cdef void _output_delta_phase(const Layer *L, int cost, const Batch *bt,
             else:  # LOG_LIKELIHOOD
                 if y != 0:
                     c_s = c_s - y * _log_clipped(a[j])
-            D[s * ld + j] = d
-            DT[j * bt.ld_m + s] = d
+            D[_d_at(L, s, j, nr)] = d
+            DT[_dt_at(L, s, j, nr)] = d
         loss[s] = c_s
 
 
@@ -309,15 +347,15 @@ cdef void _backprop_phase(const Layer *L, const Layer *prev, const Batch *bt,
         for r in range(mr):
             rows[r] = W + (i0 + r) * L.ld
         s0 = sb * nr
-        _tile_rows(L.n_out, rows, mr, DT + s0, ld_m, tile)
+        _tile_rows(L.n_out, rows, mr, DT + sb * L.n_out * nr, nr, tile)
         nc = min(<Py_ssize_t> nr, m - s0)
         for r in range(mr):
             i = i0 + r
             for c in range(nc):
                 s = s0 + c
                 d = tile[r * nr + c] * _dact(A_p[s * ld_p + i], prev.act)
-                D_p[s * ld_p + i] = d
-                DT_p[i * ld_m + s] = d
+                D_p[_d_at(prev, s, i, nr)] = d
+                DT_p[_dt_at(prev, s, i, nr)] = d
 
 
 cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
@@ -350,12 +388,13 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
         j0 = jb * nr
         mr = <int> min(<Py_ssize_t> CNET_MR, n_in - i0)
         nc = min(<Py_ssize_t> nr, n_out - j0)
-        _update_cols(m, cols, i0, mr, D + j0, ld, W_out + i0 * ld + j0, ld, decay, scale)
+        _update_cols(m, cols, i0, mr, D + jb * L.m_cap * nr, nr, W_out + i0 * ld + j0, ld,
+                     decay, scale)
         if ib == 0:  # the owner of a column block's first tile owns its biases
             for c in range(nc):
                 acc = 0
                 for s in range(m):
-                    acc = acc + D[s * ld + j0 + c]
+                    acc = acc + D[_d_at(L, s, j0 + c, nr)]
                 b_out[j0 + c] = b_out[j0 + c] - scale * acc
 
 
@@ -460,26 +499,32 @@ cdef void _forward_all(const Layer *layers, int n_layers, Batch proto,
 # Python entry points: collect pointers with the GIL, then one nogil call
 
 cdef Layer *_make_layers(list spec, floating *dummy) except NULL:
-    """spec: one tuple (W, b, act, A, D, DT, W_out, b_out) per layer, arrays
-    of the network's dtype laid out as the module docstring says."""
+    """spec: one tuple (W, b, act, A, D, DT, W_out, b_out, Wp or None) per
+    layer, arrays of the network's dtype laid out as the header says."""
     cdef int n_layers = len(spec), l
     cdef Layer *layers = <Layer *> malloc(n_layers * sizeof(Layer))
-    cdef floating[:, ::1] W, A, D, DT, W_out
+    cdef floating[:, ::1] W, A, W_out
+    cdef floating[:, :, ::1] D, DT, Wp
     cdef floating[::1] b, b_out
     if layers == NULL:
         raise MemoryError()
     try:
         for l in range(n_layers):
-            W, b, act, A, D, DT, W_out, b_out = spec[l]
+            W, b, act, A, D, DT, W_out, b_out, Wp_or_none = spec[l]
             layers[l].n_in = W.shape[0]
             layers[l].ld = W.shape[1]
-            layers[l].n_out = DT.shape[0]
+            layers[l].n_out = DT.shape[1]
+            layers[l].m_cap = D.shape[1]
             layers[l].act = act
             layers[l].W = &W[0, 0]
             layers[l].b = &b[0]
+            layers[l].Wp = NULL
+            if Wp_or_none is not None:
+                Wp = Wp_or_none
+                layers[l].Wp = &Wp[0, 0, 0]
             layers[l].A = &A[0, 0]
-            layers[l].D = &D[0, 0]
-            layers[l].DT = &DT[0, 0]
+            layers[l].D = &D[0, 0, 0]
+            layers[l].DT = &DT[0, 0, 0]
             layers[l].W_out = &W_out[0, 0]
             layers[l].b_out = &b_out[0]
     except BaseException:
@@ -504,7 +549,8 @@ cdef Batch _make_batch(const floating[:, ::1] X, targets,
     bt.labels = &labels[0] if labels is not None else NULL
     bt.idx = &order[0]
     bt.m = order.shape[0]
-    bt.ld_m = spec[len(spec) - 1][5].shape[1]
+    DT_top = spec[len(spec) - 1][5]
+    bt.ld_m = DT_top.shape[0] * DT_top.shape[2]
     bt.loss = loss
     return bt
 

@@ -200,14 +200,15 @@ def test_version(capsys):
     assert capsys.readouterr().out.strip() == f"cnet {cnet.__version__}"
 
 
-def test_python_dash_m_cnet_train():
+def test_python_dash_m_cnet_train(tmp_path):
     repo = str(Path(cnet.__file__).resolve().parent.parent)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, env.get("PYTHONPATH")) if p)
     env["OMP_NUM_THREADS"] = "1"
     proc = subprocess.run(
         [sys.executable, "-m", "cnet", "train", "--epochs", "1", "--sizes", "784,10,10"],
-        capture_output=True, text=True, env=env, timeout=120)
+        capture_output=True, text=True, env=env, timeout=120,
+        cwd=tmp_path)  # not the repo root: -m would import the unbuilt source tree
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     assert [r[0] for r in rows(proc.stdout)] == ["1"]

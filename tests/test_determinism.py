@@ -99,7 +99,8 @@ def test_every_simd_variant_gives_the_same_training(tmp_path):
         out = str(tmp_path / f"w_{variant or 'default'}.npy")
         env = dict(os.environ, CNET_SIMD=variant)
         proc = subprocess.run([sys.executable, "-c", _VARIANT_SCRIPT.format(out=out)],
-                              env=env, capture_output=True, text=True, check=True)
+                              env=env, capture_output=True, text=True, check=True,
+                              cwd=tmp_path)  # keep the unbuilt source tree off sys.path
         results[variant] = (proc.stdout.strip(), np.load(out))
     assert results["baseline"][0] == "baseline"
     np.testing.assert_allclose(results["baseline"][1], results[""][1], rtol=1e-7, atol=1e-9)

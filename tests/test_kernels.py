@@ -19,7 +19,8 @@ SHAPES = [  # (m, n_in, n_out)
     (7, 13, 17),
     (10, 30, 10),
     (13, 33, 40),
-    (130, 50, 31),
+    (130, 50, 31),   # >= PACK_MIN_ROWS: the forward pass packs W^T into panels
+    (64, 784, 100),
 ]
 TOL = {"float64": 1e-12, "float32": 2e-5}
 
@@ -100,8 +101,8 @@ def test_output_delta(m, n_in, n_out, act, cost, target_kind, dtype, n_threads):
     loss = np.empty(m, dtype=dtype)
     kernels.output_delta(X, T, labels, order, ws.spec, reference_cost_code(cost), loss, n_threads)
     want_delta, want_loss = reference.output_delta(A.astype(np.float64), Y, act, cost)
-    _close(ws.spec[0][4][:m, :n_out], want_delta, dtype)
-    _close(ws.spec[0][5][:n_out, :m].T, want_delta, dtype)
+    _close(ws.deltas(0, m), want_delta, dtype)
+    _close(ws.deltas_transposed(0, m), want_delta, dtype)
     _close(loss, want_loss, dtype)
 
 
@@ -120,13 +121,13 @@ def test_backprop_delta(m, n_mid, n_out, act_prev, dtype, n_threads):
     A_prev = activations.apply(act_prev, rng.normal(size=(m, n_mid))).astype(dtype)
     delta = rng.normal(size=(m, n_out)).astype(dtype)
     ws.spec[0][3][:m, :n_mid] = A_prev
-    ws.spec[1][5][:n_out, :m] = delta.T
+    ws.set_deltas(1, delta)
     X = np.zeros((m, 4), dtype=dtype)
     kernels.backprop_delta(X, np.arange(m, dtype=np.intp), ws.spec, n_threads)
     want = reference.backprop_delta(W.astype(np.float64), delta.astype(np.float64),
                                     A_prev.astype(np.float64), act_prev)
-    _close(ws.spec[0][4][:m, :n_mid], want, dtype)
-    _close(ws.spec[0][5][:n_mid, :m].T, want, dtype)
+    _close(ws.deltas(0, m), want, dtype)
+    _close(ws.deltas_transposed(0, m), want, dtype)
 
 
 @pytest.mark.parametrize("m,n_in,n_out", SHAPES)
@@ -137,7 +138,7 @@ def test_update(m, n_in, n_out, decay, dtype, n_threads):
     X, order = _indexed_input(rng, m, n_in, dtype)
     ws = Workspace([params], m)
     delta = rng.normal(size=(m, n_out)).astype(dtype)
-    ws.spec[0][4][:m, :n_out] = delta
+    ws.set_deltas(0, delta)
     scale = 0.3 / m
     kernels.update(X, order, ws.spec, scale, decay, n_threads)
     W64, b64 = W.astype(np.float64), b.astype(np.float64)
@@ -147,6 +148,14 @@ def test_update(m, n_in, n_out, decay, dtype, n_threads):
     _close(bp[:n_out], b64, dtype)
     # Padding is never written: it stays zero.
     assert not Wt[:, n_out:].any() and not bp[n_out:].any()
+
+
+def test_large_batches_pack_and_small_do_not(dtype):
+    rng = np.random.default_rng(1)
+    params, _, _ = _layer(rng, 6, 5, "sigmoid", dtype, 4)
+    from cnet._workspace import PACK_MIN_ROWS
+    assert Workspace([params], PACK_MIN_ROWS - 1).spec[0][8] is None
+    assert Workspace([params], PACK_MIN_ROWS).spec[0][8] is not None
 
 
 def test_kernel_outputs_are_the_spec_buffers(dtype):
