@@ -1,12 +1,14 @@
 """Buffers the kernels read and write, allocated by Python.
 
-The kernels take, per layer, a tuple (W, b, act, A, D, DT, W_out, b_out, Wp):
+The kernels take, per layer, a tuple (W, b, act, A, D, DT, W_out, b_out, Wp,
+ATin):
 the transposed, padded weights Wt (n_in, ld) and biases b (ld,) of the
 network, the activations A (m_cap, ld) of a batch, its deltas in the two
 panel layouts D (ld/nr, m_cap, nr) and DT (ld_m/nr, n_out, nr), where the
 update lands (W_out, b_out: the parameters themselves for training, zeroed
-gradient arrays for ``gradient``), and Wp, scratch for W^T in panels (None
-for small batches, where packing would not pay).  src/kernels_impl.pxi
+gradient arrays for ``gradient``), Wp, scratch for W^T in panels (None
+for small batches, where packing would not pay), and ATin (n_in, ld_m), the
+layer's input transposed, which its update reads.  src/kernels_impl.pxi
 describes the layouts; ld = round_up(n_out, PAD), nr = the tile width.
 """
 import numpy as np
@@ -44,7 +46,8 @@ class Workspace:
             DT = np.zeros((ld_m // nr, n_out, nr), dtype=Wt.dtype)
             Wp = np.zeros((ld // nr, n_in, nr), dtype=Wt.dtype) if m_cap >= PACK_MIN_ROWS else None
             W_out, b_out = (Wt, b) if gradients is None else gradients[l]
-            self.spec.append((Wt, b, act_code, A, D, DT, W_out, b_out, Wp))
+            ATin = np.zeros((n_in, ld_m), dtype=Wt.dtype)
+            self.spec.append((Wt, b, act_code, A, D, DT, W_out, b_out, Wp, ATin))
 
     def n_out(self, l):
         return self.spec[l][5].shape[1]

@@ -128,9 +128,9 @@ static inline cnet_vd cnet_exp_vd(cnet_vd x) {
 }
 
 /* One definition per element type.  T: element, V: vector type, VI: its
- * integer twin, NV: elements per vector.  A is reached two ways:
- *   rows: A(r, p) = rows[clamp(r)][p]          (forward pass, delta propagation)
- *   cols: A(r, p) = cols[p][off + clamp(r)]    (weight update: A = activations^T)
+ * integer twin, NV: elements per vector.  A(r, p) = rows[clamp(r)][p], rows
+ * contiguous in p (activations for the forward pass, rows of W^T for delta
+ * propagation, transposed activations for the update);
  * B(p, c) = b[p * b_ks + c], c < 2*NV. */
 #define CNET_ACC_DECLARE(V)                                                          \
     V c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0},             \
@@ -150,16 +150,6 @@ static inline cnet_vd cnet_exp_vd(cnet_vd x) {
     CNET_ACC_DECLARE(V)                                                              \
     for (ptrdiff_t p = 0; p < k; p++)                                                \
         CNET_ACC_STEP(V, NV, a0[p], a1[p], a2[p], a3[p], a4[p], a5[p])
-
-#define CNET_ACC_COLS(T, V, NV)                                                      \
-    const ptrdiff_t o0 = off + CNET_CLAMP(0, mr), o1 = off + CNET_CLAMP(1, mr),      \
-                    o2 = off + CNET_CLAMP(2, mr), o3 = off + CNET_CLAMP(3, mr),      \
-                    o4 = off + CNET_CLAMP(4, mr), o5 = off + CNET_CLAMP(5, mr);      \
-    CNET_ACC_DECLARE(V)                                                              \
-    for (ptrdiff_t p = 0; p < k; p++) {                                              \
-        const T *a = cols[p];                                                        \
-        CNET_ACC_STEP(V, NV, a[o0], a[o1], a[o2], a[o3], a[o4], a[o5])               \
-    }
 
 /* Apply F to the accumulator pairs of the first mr rows. */
 #define CNET_FINISH(F)                                                               \
@@ -185,10 +175,13 @@ static inline void cnet_tile_rows_##SUF(ptrdiff_t k, const T *const *rows, int m
     t[0] = c00; t[1] = c01; t[2] = c10; t[3] = c11; t[4] = c20; t[5] = c21;         \
     t[6] = c30; t[7] = c31; t[8] = c40; t[9] = c41; t[10] = c50; t[11] = c51;       \
 }                                                                                    \
-/* out[r][:] := act(sum_p A(r, p) B(p, :) + bias), rows r < mr, full width:        \
- * the forward pass with bias and activation fused. */                               \
+/* out[r][:] := act(sum_p A(r, p) B(p, :) + bias), rows r < mr, full width:      \
+ * the forward pass with bias and activation fused.  With outT, the first nc    \
+ * columns are also stored transposed, outT[c * ldT + r]: the next layer's       \
+ * weight update reads its input that way. */                                    \
 static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr, \
-        const T *b, ptrdiff_t b_ks, const T *bias, int act, T *out, ptrdiff_t ld) {  \
+        const T *b, ptrdiff_t b_ks, const T *bias, int act, T *out, ptrdiff_t ld,    \
+        T *outT, ptrdiff_t ldT, int nc) {                                            \
     CNET_ACC_ROWS(T, V, NV)                                                          \
     const V bias0 = *(const V *)bias, bias1 = *(const V *)(bias + NV);              \
     CNET_FINISH(CNET_STORE_ACT_##SUF)                                                \
@@ -196,13 +189,16 @@ static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, in
         for (int r = 0; r < mr; r++)                                                 \
             for (int c = 0; c < 2 * NV; c++)                                         \
                 out[r * ld + c] = (T)tanh(out[r * ld + c]);                          \
+    if (outT)                                                                        \
+        for (int r = 0; r < mr; r++)                                                 \
+            for (int c = 0; c < nc; c++)                                             \
+                outT[c * ldT + r] = out[r * ld + c];                                 \
 }                                                                                    \
 /* w[r][:] := decay w[r][:] - scale sum_p A(r, p) B(p, :), rows r < mr, full        \
  * width: the SGD step, in place (padding columns stay 0: their B is 0). */          \
-static inline void cnet_update_cols_##SUF(ptrdiff_t k, const T *const *cols,         \
-        ptrdiff_t off, int mr, const T *b, ptrdiff_t b_ks, T *w, ptrdiff_t ld,       \
-        T decay, T scale) {                                                          \
-    CNET_ACC_COLS(T, V, NV)                                                          \
+static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr, \
+        const T *b, ptrdiff_t b_ks, T *w, ptrdiff_t ld, T decay, T scale) {          \
+    CNET_ACC_ROWS(T, V, NV)                                                          \
     CNET_FINISH(CNET_STORE_UPD_##SUF)                                                \
 }
 
@@ -246,24 +242,25 @@ static inline void cnet_tile_rows_##SUF(ptrdiff_t k, const T *const *rows, int m
     }                                                                                \
 }                                                                                    \
 static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr, \
-        const T *b, ptrdiff_t b_ks, const T *bias, int act, T *out, ptrdiff_t ld) {  \
+        const T *b, ptrdiff_t b_ks, const T *bias, int act, T *out, ptrdiff_t ld,    \
+        T *outT, ptrdiff_t ldT, int nc) {                                            \
     T tile[CNET_MR * NR];                                                            \
     cnet_tile_rows_##SUF(k, rows, mr, b, b_ks, tile);                                \
     for (int r = 0; r < mr; r++)                                                     \
         for (int c = 0; c < NR; c++)                                                 \
             out[r * ld + c] = cnet_act_##SUF(tile[NR * r + c] + bias[c], act);       \
+    if (outT)                                                                        \
+        for (int r = 0; r < mr; r++)                                                 \
+            for (int c = 0; c < nc; c++)                                             \
+                outT[c * ldT + r] = out[r * ld + c];                                 \
 }                                                                                    \
-static inline void cnet_update_cols_##SUF(ptrdiff_t k, const T *const *cols,         \
-        ptrdiff_t off, int mr, const T *b, ptrdiff_t b_ks, T *w, ptrdiff_t ld,       \
-        T decay, T scale) {                                                          \
-    for (int r = 0; r < mr; r++) {                                                   \
-        const ptrdiff_t o = off + r;                                                 \
-        for (int c = 0; c < NR; c++) {                                               \
-            T s = 0;                                                                 \
-            for (ptrdiff_t p = 0; p < k; p++) s += cols[p][o] * b[p * b_ks + c];     \
-            w[r * ld + c] = decay * w[r * ld + c] - scale * s;                       \
-        }                                                                            \
-    }                                                                                \
+static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr, \
+        const T *b, ptrdiff_t b_ks, T *w, ptrdiff_t ld, T decay, T scale) {          \
+    T tile[CNET_MR * NR];                                                            \
+    cnet_tile_rows_##SUF(k, rows, mr, b, b_ks, tile);                                \
+    for (int r = 0; r < mr; r++)                                                     \
+        for (int c = 0; c < NR; c++)                                                 \
+            w[r * ld + c] = decay * w[r * ld + c] - scale * tile[NR * r + c];        \
 }
 
 CNET_DEFINE_TILE(f32, float, CNET_NR_F32)

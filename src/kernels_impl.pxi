@@ -46,14 +46,16 @@ cdef extern from "cnet_tile.h":
                             const double *b, Py_ssize_t b_ks, double *tile) noexcept nogil
     void cnet_forward_rows_f32(Py_ssize_t k, const float **rows, int mr,
                                const float *b, Py_ssize_t b_ks, const float *bias, int act,
-                               float *out, Py_ssize_t ld) noexcept nogil
+                               float *out, Py_ssize_t ld, float *outT, Py_ssize_t ldT,
+                               int nc) noexcept nogil
     void cnet_forward_rows_f64(Py_ssize_t k, const double **rows, int mr,
                                const double *b, Py_ssize_t b_ks, const double *bias, int act,
-                               double *out, Py_ssize_t ld) noexcept nogil
-    void cnet_update_cols_f32(Py_ssize_t k, const float **cols, Py_ssize_t off, int mr,
+                               double *out, Py_ssize_t ld, double *outT, Py_ssize_t ldT,
+                               int nc) noexcept nogil
+    void cnet_update_rows_f32(Py_ssize_t k, const float **rows, int mr,
                               const float *b, Py_ssize_t b_ks, float *w, Py_ssize_t ld,
                               float decay, float scale) noexcept nogil
-    void cnet_update_cols_f64(Py_ssize_t k, const double **cols, Py_ssize_t off, int mr,
+    void cnet_update_rows_f64(Py_ssize_t k, const double **rows, int mr,
                               const double *b, Py_ssize_t b_ks, double *w, Py_ssize_t ld,
                               double decay, double scale) noexcept nogil
     enum:
@@ -91,6 +93,9 @@ cdef struct Layer:
     void *b          # (ld,)                                IN
     void *Wp         # W^T in panels (ld/nr, n_in, nr) or NULL   scratch
     void *A          # activations (m_cap, ld)              OUT of forward
+    void *ATin       # the layer's input transposed (n_in, ld_m): the A operand
+                     # of its update; written by the layer below (or, for the
+                     # first layer, by the transpose of the batch of X)
     void *D          # deltas, panels (ld/nr, m_cap, nr)    OUT of backward
     void *DT         # deltas, panels (ld_m/nr, n_out, nr)  OUT of backward
     void *W_out      # where the update lands: W itself, or a gradient
@@ -172,20 +177,21 @@ cdef inline void _tile_rows(Py_ssize_t k, const floating **rows, int mr,
 
 cdef inline void _forward_rows(Py_ssize_t k, const floating **rows, int mr,
                                const floating *b, Py_ssize_t b_ks, const floating *bias,
-                               int act, floating *out, Py_ssize_t ld) noexcept nogil:
+                               int act, floating *out, Py_ssize_t ld, floating *outT,
+                               Py_ssize_t ldT, int nc) noexcept nogil:
     if floating is float:
-        cnet_forward_rows_f32(k, rows, mr, b, b_ks, bias, act, out, ld)
+        cnet_forward_rows_f32(k, rows, mr, b, b_ks, bias, act, out, ld, outT, ldT, nc)
     else:
-        cnet_forward_rows_f64(k, rows, mr, b, b_ks, bias, act, out, ld)
+        cnet_forward_rows_f64(k, rows, mr, b, b_ks, bias, act, out, ld, outT, ldT, nc)
 
 
-cdef inline void _update_cols(Py_ssize_t k, const floating **cols, Py_ssize_t off,
-                              int mr, const floating *b, Py_ssize_t b_ks, floating *w,
+cdef inline void _update_rows(Py_ssize_t k, const floating **rows, int mr,
+                              const floating *b, Py_ssize_t b_ks, floating *w,
                               Py_ssize_t ld, floating decay, floating scale) noexcept nogil:
     if floating is float:
-        cnet_update_cols_f32(k, cols, off, mr, b, b_ks, w, ld, decay, scale)
+        cnet_update_rows_f32(k, rows, mr, b, b_ks, w, ld, decay, scale)
     else:
-        cnet_update_cols_f64(k, cols, off, mr, b, b_ks, w, ld, decay, scale)
+        cnet_update_rows_f64(k, rows, mr, b, b_ks, w, ld, decay, scale)
 
 
 cdef inline const floating *_in_row(const Layer *prev, const Batch *bt,
@@ -207,8 +213,10 @@ cdef inline void _my_range(Py_ssize_t n, int tid, int nt,
 # phases: each is called by every thread of the region with (tid, nt)
 
 cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
-                         int tid, int nt, floating *dummy) noexcept nogil:
-    """A[s, j] := act(sum_i in[s, i] W[j, i] + b[j])  for s < m, j < n_out."""
+                         floating *AT_out, int tid, int nt) noexcept nogil:
+    """A[s, j] := act(sum_i in[s, i] W[j, i] + b[j])  for s < m, j < n_out;
+    also AT_out[j, s] (the next layer's transposed input) unless NULL."""
+    cdef floating *dummy = AT_out
     cdef int nr = _nr(dummy)
     cdef Py_ssize_t m = bt.m, n_out = L.n_out, ld = L.ld
     cdef Py_ssize_t n_rb = (m + CNET_MR - 1) // CNET_MR
@@ -263,7 +271,9 @@ cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
             B, b_ks = Wp + cb * L.n_in * nr, nr
         else:
             B, b_ks = W + j0, ld
-        _forward_rows(L.n_in, rows, mr, B, b_ks, b + j0, act, A + s0 * ld + j0, ld)
+        _forward_rows(L.n_in, rows, mr, B, b_ks, b + j0, act, A + s0 * ld + j0, ld,
+                      AT_out + j0 * bt.ld_m + s0 if AT_out != NULL else NULL, bt.ld_m,
+                      <int> min(<Py_ssize_t> nr, n_out - j0))
         if softmax and cb == n_cb - 1:
             for r in range(mr):
                 out = A + (s0 + r) * ld
@@ -358,39 +368,55 @@ cdef void _backprop_phase(const Layer *L, const Layer *prev, const Batch *bt,
                 DT_p[_dt_at(prev, s, i, nr)] = d
 
 
-cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
-                        floating decay, floating scale, const floating **cols,
-                        int tid, int nt) noexcept nogil:
+cdef void _transpose_input_phase(const Layer *L, const Batch *bt, int tid, int nt,
+                                 floating *dummy) noexcept nogil:
+    """L.ATin[i, s] := X[idx[s], i]: the batch of X, transposed for the first
+    layer's update (every other layer's is written by the layer below)."""
+    cdef Py_ssize_t i, i_lo, i_hi, s
+    cdef floating *XT = <floating *> L.ATin
+    cdef const floating *x
+    _my_range(L.n_in, tid, nt, &i_lo, &i_hi)
+    for s in range(bt.m):
+        x = <const floating *> bt.X + bt.idx[s] * bt.x_ld
+        for i in range(i_lo, i_hi):
+            XT[i * bt.ld_m + s] = x[i]
+
+
+cdef void _update_phase(const Layer *L, const Batch *bt, floating decay,
+                        floating scale, int tid, int nt) noexcept nogil:
     """W_out[j, i] := decay W_out[j, i] - scale sum_s D[s, j] in[s, i];
     b_out[j] := b_out[j] - scale sum_s D[s, j].
 
-    cols is this thread's scratch of m row pointers.  Tiles write their full
-    width: in padding columns D is 0, so W_out stays 0 there."""
+    The input comes transposed (L.ATin), so that the tile reads it like the
+    forward pass reads its rows.  Tiles write their full width: in padding
+    columns D is 0, so W_out stays 0 there."""
     cdef int nr = _nr(<floating *> NULL)
     cdef Py_ssize_t m = bt.m, n_in = L.n_in, n_out = L.n_out, ld = L.ld
     cdef Py_ssize_t n_ib = (n_in + CNET_MR - 1) // CNET_MR
     cdef Py_ssize_t n_jb = (n_out + nr - 1) // nr
-    cdef Py_ssize_t t, t_lo, t_hi, ib, jb, i0, j0, c, nc, s
+    cdef Py_ssize_t t, t_lo, t_hi, ib, jb, i0, j0, c, nc, s, r
     cdef int mr
+    cdef const floating *rows[CNET_MR]
+    cdef const floating *AT = <const floating *> L.ATin
     cdef const floating *D = <const floating *> L.D
     cdef floating *W_out = <floating *> L.W_out
     cdef floating *b_out = <floating *> L.b_out
     cdef floating acc
     _my_range(n_ib * n_jb, tid, nt, &t_lo, &t_hi)
-    if t_lo == t_hi:
-        return
-    for s in range(m):
-        cols[s] = _in_row(prev, bt, s, <floating *> NULL)
     for t in range(t_lo, t_hi):
-        ib = t // n_jb
-        jb = t - ib * n_jb
+        # Panel-major: one panel of D (m x nr, contiguous) stays in L1 while
+        # every row block of W^T passes over it.
+        jb = t // n_ib
+        ib = t - jb * n_ib
         i0 = ib * CNET_MR
         j0 = jb * nr
         mr = <int> min(<Py_ssize_t> CNET_MR, n_in - i0)
-        nc = min(<Py_ssize_t> nr, n_out - j0)
-        _update_cols(m, cols, i0, mr, D + jb * L.m_cap * nr, nr, W_out + i0 * ld + j0, ld,
+        for r in range(mr):
+            rows[r] = AT + (i0 + r) * bt.ld_m
+        _update_rows(m, rows, mr, D + jb * L.m_cap * nr, nr, W_out + i0 * ld + j0, ld,
                      decay, scale)
         if ib == 0:  # the owner of a column block's first tile owns its biases
+            nc = min(<Py_ssize_t> nr, n_out - j0)
             for c in range(nc):
                 acc = 0
                 for s in range(m):
@@ -412,41 +438,44 @@ cdef void _prefetch_rows(const Batch *bt, Py_ssize_t start, Py_ssize_t m,
 # drivers: the loops over mini-batches and layers, run by every thread
 
 cdef void _forward_batch(const Layer *layers, int n_layers, const Batch *bt,
-                         int tid, int nt, floating *dummy) noexcept nogil:
+                         bint training, int tid, int nt, floating *dummy) noexcept nogil:
+    """Forward through all layers; for training, each layer also stores its
+    activations transposed for the update of the layer above."""
     cdef int l
+    cdef floating *AT_out
     for l in range(n_layers):
+        AT_out = NULL
+        if training and l + 1 < n_layers:
+            AT_out = <floating *> layers[l + 1].ATin
         if l == 0:
-            _forward_phase(&layers[0], NULL, bt, tid, nt, dummy)
+            _forward_phase(&layers[0], NULL, bt, AT_out, tid, nt)
         else:
-            _forward_phase(&layers[l], &layers[l - 1], bt, tid, nt, dummy)
+            _forward_phase(&layers[l], &layers[l - 1], bt, AT_out, tid, nt)
         cnet_barrier()
 
 
 cdef void _backward_batch(const Layer *layers, int n_layers, int cost,
                           const Batch *bt, floating decay, floating scale,
-                          const floating **cols, int tid, int nt) noexcept nogil:
+                          int tid, int nt) noexcept nogil:
     """Output delta, then per layer from the top: propagate the delta down
     (reads W), barrier, update W.  The update of layer l overlaps with the
     propagation below it: they touch disjoint buffers."""
     cdef int l
+    _transpose_input_phase(&layers[0], bt, tid, nt, <floating *> NULL)
     _output_delta_phase(&layers[n_layers - 1], cost, bt, tid, nt, <floating *> NULL)
     cnet_barrier()
     for l in range(n_layers - 1, -1, -1):
         if l > 0:
             _backprop_phase(&layers[l], &layers[l - 1], bt, tid, nt, <floating *> NULL)
             cnet_barrier()
-            _update_phase(&layers[l], &layers[l - 1], bt, decay, scale, cols, tid, nt)
-        else:
-            _update_phase(&layers[0], NULL, bt, decay, scale, cols, tid, nt)
+        _update_phase(&layers[l], bt, decay, scale, tid, nt)
     cnet_barrier()
 
 
 cdef void _sgd_epoch(const Layer *layers, int n_layers, int cost, Batch proto,
                      Py_ssize_t n, Py_ssize_t batch_size, floating eta,
-                     floating decay, const floating **cols_all,
-                     int n_threads) noexcept nogil:
-    """All mini-batches of one epoch in one parallel region.  cols_all holds
-    n_threads * batch_size pointers of scratch (thread tid owns one slice)."""
+                     floating decay, int n_threads) noexcept nogil:
+    """All mini-batches of one epoch in one parallel region."""
     cdef int tid, nt
     cdef Batch bt
     cdef Py_ssize_t start
@@ -462,9 +491,8 @@ cdef void _sgd_epoch(const Layer *layers, int n_layers, int cost, Batch proto,
             if start + batch_size < n:
                 _prefetch_rows(&proto, start + batch_size,
                                min(batch_size, n - start - batch_size), tid, nt, <floating *> NULL)
-            _forward_batch(layers, n_layers, &bt, tid, nt, <floating *> NULL)
-            _backward_batch(layers, n_layers, cost, &bt, decay, eta / bt.m,
-                            cols_all + tid * batch_size, tid, nt)
+            _forward_batch(layers, n_layers, &bt, True, tid, nt, <floating *> NULL)
+            _backward_batch(layers, n_layers, cost, &bt, decay, eta / bt.m, tid, nt)
             start = start + batch_size
 
 
@@ -485,7 +513,7 @@ cdef void _forward_all(const Layer *layers, int n_layers, Batch proto,
         while start < n:
             bt.m = min(chunk, n - start)
             bt.idx = proto.idx + start
-            _forward_batch(layers, n_layers, &bt, tid, nt, out)
+            _forward_batch(layers, n_layers, &bt, False, tid, nt, out)
             _my_range(bt.m, tid, nt, &s_lo, &s_hi)
             for s in range(s_lo, s_hi):
                 a = <const floating *> top.A + s * top.ld
@@ -499,18 +527,18 @@ cdef void _forward_all(const Layer *layers, int n_layers, Batch proto,
 # Python entry points: collect pointers with the GIL, then one nogil call
 
 cdef Layer *_make_layers(list spec, floating *dummy) except NULL:
-    """spec: one tuple (W, b, act, A, D, DT, W_out, b_out, Wp or None) per
-    layer, arrays of the network's dtype laid out as the header says."""
+    """spec: one tuple (W, b, act, A, D, DT, W_out, b_out, Wp or None, ATin)
+    per layer, arrays of the network's dtype laid out as the header says."""
     cdef int n_layers = len(spec), l
     cdef Layer *layers = <Layer *> malloc(n_layers * sizeof(Layer))
-    cdef floating[:, ::1] W, A, W_out
+    cdef floating[:, ::1] W, A, W_out, ATin
     cdef floating[:, :, ::1] D, DT, Wp
     cdef floating[::1] b, b_out
     if layers == NULL:
         raise MemoryError()
     try:
         for l in range(n_layers):
-            W, b, act, A, D, DT, W_out, b_out, Wp_or_none = spec[l]
+            W, b, act, A, D, DT, W_out, b_out, Wp_or_none, ATin = spec[l]
             layers[l].n_in = W.shape[0]
             layers[l].ld = W.shape[1]
             layers[l].n_out = DT.shape[1]
@@ -523,6 +551,7 @@ cdef Layer *_make_layers(list spec, floating *dummy) except NULL:
                 Wp = Wp_or_none
                 layers[l].Wp = &Wp[0, 0, 0]
             layers[l].A = &A[0, 0]
+            layers[l].ATin = &ATin[0, 0]
             layers[l].D = &D[0, 0, 0]
             layers[l].DT = &DT[0, 0, 0]
             layers[l].W_out = &W_out[0, 0]
@@ -567,17 +596,12 @@ def sgd_epoch(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
     cdef Layer *layers = _make_layers(spec, <floating *> NULL)
     cdef int n_layers = len(spec)
     cdef Batch bt
-    cdef const floating **cols = <const floating **> malloc(
-        n_threads * batch_size * sizeof(void *))
     try:
-        if cols == NULL:
-            raise MemoryError()
         bt = _make_batch[floating](X, targets, labels, order, spec, &loss_out[0])
         with nogil:
             _sgd_epoch(layers, n_layers, cost, bt, order.shape[0], batch_size,
-                       <floating> eta, <floating> decay, cols, n_threads)
+                       <floating> eta, <floating> decay, n_threads)
     finally:
-        free(cols)
         free(layers)
 
 
@@ -606,20 +630,14 @@ def gradient(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
     cdef Batch bt
     cdef int n_layers = len(spec), tid, nt
     cdef floating scale = -1.0 / order.shape[0]
-    cdef const floating **cols = <const floating **> malloc(
-        n_threads * order.shape[0] * sizeof(void *))
     try:
-        if cols == NULL:
-            raise MemoryError()
         bt = _make_batch[floating](X, targets, labels, order, spec, &loss_out[0])
         with nogil, parallel(num_threads=n_threads):
             tid = omp_get_thread_num()
             nt = omp_get_num_threads()
-            _forward_batch(layers, n_layers, &bt, tid, nt, <floating *> NULL)
-            _backward_batch(layers, n_layers, cost, &bt, <floating> 0, scale,
-                            cols + tid * bt.m, tid, nt)
+            _forward_batch(layers, n_layers, &bt, True, tid, nt, <floating *> NULL)
+            _backward_batch(layers, n_layers, cost, &bt, <floating> 0, scale, tid, nt)
     finally:
-        free(cols)
         free(layers)
 
 
@@ -637,7 +655,7 @@ def layer_forward(const floating[:, ::1] X, const Py_ssize_t[::1] order,
         with nogil, parallel(num_threads=n_threads):
             tid = omp_get_thread_num()
             nt = omp_get_num_threads()
-            _forward_phase(&layers[0], NULL, &bt, tid, nt, <floating *> NULL)
+            _forward_phase(&layers[0], NULL, &bt, <floating *> NULL, tid, nt)
     finally:
         free(layers)
 
@@ -661,7 +679,7 @@ def output_delta(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels
 
 def backprop_delta(const floating[:, ::1] X, const Py_ssize_t[::1] order,
                    list spec, int n_threads):
-    """spec[0].D, .DT := (spec[1].DT^T-propagated delta) * sigma'(spec[0].A)."""
+    """spec[0].D, .DT := (delta of spec[1] pulled back through W) * sigma'(spec[0].A)."""
     cdef Layer *layers = _make_layers(spec, <floating *> NULL)
     cdef Batch bt
     cdef int tid, nt
@@ -681,17 +699,13 @@ def update(const floating[:, ::1] X, const Py_ssize_t[::1] order, list spec,
     cdef Layer *layers = _make_layers(spec, <floating *> NULL)
     cdef Batch bt
     cdef int tid, nt
-    cdef const floating **cols = <const floating **> malloc(
-        n_threads * order.shape[0] * sizeof(void *))
     try:
-        if cols == NULL:
-            raise MemoryError()
         bt = _make_batch[floating](X, None, None, order, spec, NULL)
         with nogil, parallel(num_threads=n_threads):
             tid = omp_get_thread_num()
             nt = omp_get_num_threads()
-            _update_phase(&layers[0], NULL, &bt, <floating> decay, <floating> scale,
-                          cols + tid * bt.m, tid, nt)
+            _transpose_input_phase(&layers[0], &bt, tid, nt, <floating *> NULL)
+            cnet_barrier()
+            _update_phase(&layers[0], &bt, <floating> decay, <floating> scale, tid, nt)
     finally:
-        free(cols)
         free(layers)
