@@ -73,6 +73,15 @@ static inline void cnet_prefetch(const void *p, size_t bytes) {
 #endif
 }
 
+static inline void cnet_prefetch_w(const void *p, size_t bytes) {
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(p, 1, 3);
+    __builtin_prefetch((const char *)p + bytes - 1, 1, 3);
+#else
+    (void)p; (void)bytes;
+#endif
+}
+
 /* The tile's row r reads A through a clamped index so that a partial tile
  * (mr < MR rows left) re-reads its last valid row instead of running past
  * the end of the operand; the caller stores only the first mr rows. */
@@ -198,6 +207,10 @@ static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, in
  * width: the SGD step, in place (padding columns stay 0: their B is 0). */          \
 static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr, \
         const T *b, ptrdiff_t b_ks, T *w, ptrdiff_t ld, T decay, T scale) {          \
+    /* W is large and each tile of it is touched once per mini-batch: fetch it     \
+     * now so that the read-modify-write at the end does not wait for memory. */   \
+    for (int r = 0; r < mr; r++)                                                     \
+        cnet_prefetch_w(w + r * ld, 2 * NV * sizeof(T));                             \
     CNET_ACC_ROWS(T, V, NV)                                                          \
     CNET_FINISH(CNET_STORE_UPD_##SUF)                                                \
 }

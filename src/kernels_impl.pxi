@@ -333,9 +333,12 @@ cdef void _output_delta_phase(const Layer *L, int cost, const Batch *bt,
 
 cdef void _backprop_phase(const Layer *L, const Layer *prev, const Batch *bt,
                           int tid, int nt, floating *dummy) noexcept nogil:
-    """prev.D[s, i] := (sum_j W[j, i] D[s, j]) * sigma'(prev.A[s, i])."""
+    """prev.D[s, i] := (sum_j W[j, i] D[s, j]) * sigma'(prev.A[s, i]).
+
+    prev.A is read from its transposed copy L.ATin (written by the forward
+    pass of a training step)."""
     cdef int nr = _nr(dummy)
-    cdef Py_ssize_t m = bt.m, n_in = L.n_in, ld_p = prev.ld, ld_m = bt.ld_m
+    cdef Py_ssize_t m = bt.m, n_in = L.n_in, ld_m = bt.ld_m
     cdef Py_ssize_t n_ib = (n_in + CNET_MR - 1) // CNET_MR
     cdef Py_ssize_t n_sb = (m + nr - 1) // nr
     cdef Py_ssize_t t, t_lo, t_hi, ib, sb, i0, s0, r, c, nc, i, s
@@ -344,7 +347,10 @@ cdef void _backprop_phase(const Layer *L, const Layer *prev, const Batch *bt,
     cdef floating tile[CNET_MR * CNET_PAD]
     cdef const floating *W = <const floating *> L.W
     cdef const floating *DT = <const floating *> L.DT
-    cdef const floating *A_p = <const floating *> prev.A
+    cdef const floating *AT = <const floating *> L.ATin
+    cdef const floating *a_i
+    cdef floating *d_i
+    cdef floating *dt_i
     cdef floating *D_p = <floating *> prev.D
     cdef floating *DT_p = <floating *> prev.DT
     cdef floating d
@@ -361,11 +367,15 @@ cdef void _backprop_phase(const Layer *L, const Layer *prev, const Batch *bt,
         nc = min(<Py_ssize_t> nr, m - s0)
         for r in range(mr):
             i = i0 + r
+            # The activations below, transposed (L.ATin): row i is contiguous
+            # in s, as are this tile's row of DT_p; D_p is nr apart.
+            a_i = AT + i * ld_m + s0
+            dt_i = DT_p + _dt_at(prev, s0, i, nr)
+            d_i = D_p + _d_at(prev, s0, i, nr)
             for c in range(nc):
-                s = s0 + c
-                d = tile[r * nr + c] * _dact(A_p[s * ld_p + i], prev.act)
-                D_p[_d_at(prev, s, i, nr)] = d
-                DT_p[_dt_at(prev, s, i, nr)] = d
+                d = tile[r * nr + c] * _dact(a_i[c], prev.act)
+                dt_i[c] = d
+                d_i[c * nr] = d
 
 
 cdef void _transpose_input_phase(const Layer *L, const Batch *bt, int tid, int nt,

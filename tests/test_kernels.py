@@ -121,6 +121,7 @@ def test_backprop_delta(m, n_mid, n_out, act_prev, dtype, n_threads):
     A_prev = activations.apply(act_prev, rng.normal(size=(m, n_mid))).astype(dtype)
     delta = rng.normal(size=(m, n_out)).astype(dtype)
     ws.spec[0][3][:m, :n_mid] = A_prev
+    ws.spec[1][9][:n_mid, :m] = A_prev.T  # the top layer's transposed input
     ws.set_deltas(1, delta)
     X = np.zeros((m, 4), dtype=dtype)
     kernels.backprop_delta(X, np.arange(m, dtype=np.intp), ws.spec, n_threads)
