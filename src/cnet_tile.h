@@ -204,9 +204,11 @@ static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, in
                 outT[c * ldT + r] = out[r * ld + c];                                 \
 }                                                                                    \
 /* w[r][:] := decay w[r][:] - scale sum_p A(r, p) B(p, :), rows r < mr, full        \
- * width: the SGD step, in place (padding columns stay 0: their B is 0). */          \
+ * width: the SGD step, in place (padding columns stay 0: their B is 0).  With wp,  \
+ * the new rows also go to wp[r][:] (the packed panel the forward pass reads), so   \
+ * the panels never need packing again within a call. */                            \
 static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr, \
-        const T *b, ptrdiff_t b_ks, T *w, ptrdiff_t ld, T decay, T scale) {          \
+        const T *b, ptrdiff_t b_ks, T *w, ptrdiff_t ld, T decay, T scale, T *wp) {   \
     /* W is large and each tile of it is touched once per mini-batch: fetch it     \
      * now so that the read-modify-write at the end does not wait for memory. */   \
     for (int r = 0; r < mr; r++)                                                     \
@@ -223,10 +225,16 @@ static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows, int
       *(cnet_vd *)(out + (r) * ld + CNET_VBYTES / 8) = cnet_act_f64((x1) + bias1, act); }
 #define CNET_STORE_UPD_f32(r, x0, x1)                                                \
     { cnet_vf *w0 = (cnet_vf *)(w + (r) * ld), *w1 = (cnet_vf *)(w + (r) * ld + CNET_VBYTES / 4); \
-      *w0 = decay * *w0 - scale * (x0); *w1 = decay * *w1 - scale * (x1); }
+      const cnet_vf n0 = decay * *w0 - scale * (x0), n1 = decay * *w1 - scale * (x1);    \
+      *w0 = n0; *w1 = n1;                                                            \
+      if (wp) { *(cnet_vf *)(wp + (r) * CNET_NR_F32) = n0;                           \
+                *(cnet_vf *)(wp + (r) * CNET_NR_F32 + CNET_VBYTES / 4) = n1; } }
 #define CNET_STORE_UPD_f64(r, x0, x1)                                                \
     { cnet_vd *w0 = (cnet_vd *)(w + (r) * ld), *w1 = (cnet_vd *)(w + (r) * ld + CNET_VBYTES / 8); \
-      *w0 = decay * *w0 - scale * (x0); *w1 = decay * *w1 - scale * (x1); }
+      const cnet_vd n0 = decay * *w0 - scale * (x0), n1 = decay * *w1 - scale * (x1);    \
+      *w0 = n0; *w1 = n1;                                                            \
+      if (wp) { *(cnet_vd *)(wp + (r) * CNET_NR_F64) = n0;                           \
+                *(cnet_vd *)(wp + (r) * CNET_NR_F64 + CNET_VBYTES / 8) = n1; } }
 
 CNET_DEFINE_TILE(f32, float, cnet_vf, cnet_vfi, (CNET_VBYTES / 4), cnet_exp_vf)
 CNET_DEFINE_TILE(f64, double, cnet_vd, cnet_vdi, (CNET_VBYTES / 8), cnet_exp_vd)
@@ -268,12 +276,13 @@ static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, in
                 outT[c * ldT + r] = out[r * ld + c];                                 \
 }                                                                                    \
 static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr, \
-        const T *b, ptrdiff_t b_ks, T *w, ptrdiff_t ld, T decay, T scale) {          \
+        const T *b, ptrdiff_t b_ks, T *w, ptrdiff_t ld, T decay, T scale, T *wp) {   \
     T tile[CNET_MR * NR];                                                            \
     cnet_tile_rows_##SUF(k, rows, mr, b, b_ks, tile);                                \
     for (int r = 0; r < mr; r++)                                                     \
         for (int c = 0; c < NR; c++)                                                 \
-            w[r * ld + c] = decay * w[r * ld + c] - scale * tile[NR * r + c];        \
+        {   w[r * ld + c] = decay * w[r * ld + c] - scale * tile[NR * r + c];        \
+            if (wp) wp[r * NR + c] = w[r * ld + c];  }                               \
 }
 
 CNET_DEFINE_TILE(f32, float, CNET_NR_F32)

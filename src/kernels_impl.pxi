@@ -54,10 +54,10 @@ cdef extern from "cnet_tile.h":
                                int nc) noexcept nogil
     void cnet_update_rows_f32(Py_ssize_t k, const float **rows, int mr,
                               const float *b, Py_ssize_t b_ks, float *w, Py_ssize_t ld,
-                              float decay, float scale) noexcept nogil
+                              float decay, float scale, float *wp) noexcept nogil
     void cnet_update_rows_f64(Py_ssize_t k, const double **rows, int mr,
                               const double *b, Py_ssize_t b_ks, double *w, Py_ssize_t ld,
-                              double decay, double scale) noexcept nogil
+                              double decay, double scale, double *wp) noexcept nogil
     enum:
         IDENTITY "CNET_IDENTITY"
         SIGMOID "CNET_SIGMOID"
@@ -111,6 +111,8 @@ cdef struct Batch:
     const Py_ssize_t *idx  # sample positions -> rows of X, T, labels
     Py_ssize_t m           # rows in this mini-batch
     Py_ssize_t ld_m        # padded batch length: DT holds ld_m / nr panels
+    bint pack              # first batch of a call: pack W^T into Wp (later
+                           # batches find Wp kept current by the update)
     void *loss             # per-example cost (m,)                 OUT
 
 
@@ -187,11 +189,12 @@ cdef inline void _forward_rows(Py_ssize_t k, const floating **rows, int mr,
 
 cdef inline void _update_rows(Py_ssize_t k, const floating **rows, int mr,
                               const floating *b, Py_ssize_t b_ks, floating *w,
-                              Py_ssize_t ld, floating decay, floating scale) noexcept nogil:
+                              Py_ssize_t ld, floating decay, floating scale,
+                              floating *wp) noexcept nogil:
     if floating is float:
-        cnet_update_rows_f32(k, rows, mr, b, b_ks, w, ld, decay, scale)
+        cnet_update_rows_f32(k, rows, mr, b, b_ks, w, ld, decay, scale, wp)
     else:
-        cnet_update_rows_f64(k, rows, mr, b, b_ks, w, ld, decay, scale)
+        cnet_update_rows_f64(k, rows, mr, b, b_ks, w, ld, decay, scale, wp)
 
 
 cdef inline const floating *_in_row(const Layer *prev, const Batch *bt,
@@ -235,7 +238,7 @@ cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
     cdef const floating *B
     cdef Py_ssize_t b_ks, i, cb_lo, cb_hi
 
-    if Wp != NULL:
+    if Wp != NULL and bt.pack:
         # Pack W^T into panels first (each thread its share), so that the
         # tiles stream their B operand: in place, consecutive k are a whole
         # row of W^T apart, a new cache line and often a new page each step.
@@ -411,6 +414,8 @@ cdef void _update_phase(const Layer *L, const Batch *bt, floating decay,
     cdef const floating *D = <const floating *> L.D
     cdef floating *W_out = <floating *> L.W_out
     cdef floating *b_out = <floating *> L.b_out
+    # Training keeps the packed copy current; a gradient leaves W (and Wp) be.
+    cdef floating *Wp = <floating *> L.Wp if L.W_out == L.W else NULL
     cdef floating acc
     _my_range(n_ib * n_jb, tid, nt, &t_lo, &t_hi)
     for t in range(t_lo, t_hi):
@@ -424,7 +429,7 @@ cdef void _update_phase(const Layer *L, const Batch *bt, floating decay,
         for r in range(mr):
             rows[r] = AT + (i0 + r) * bt.ld_m
         _update_rows(m, rows, mr, D + jb * L.m_cap * nr, nr, W_out + i0 * ld + j0, ld,
-                     decay, scale)
+                     decay, scale, Wp + (jb * n_in + i0) * nr if Wp != NULL else NULL)
         if ib == 0:  # the owner of a column block's first tile owns its biases
             nc = min(<Py_ssize_t> nr, n_out - j0)
             for c in range(nc):
@@ -498,6 +503,7 @@ cdef void _sgd_epoch(const Layer *layers, int n_layers, int cost, Batch proto,
             bt.m = min(batch_size, n - start)
             bt.idx = proto.idx + start
             bt.loss = <floating *> proto.loss + start
+            bt.pack = start == 0
             if start + batch_size < n:
                 _prefetch_rows(&proto, start + batch_size,
                                min(batch_size, n - start - batch_size), tid, nt, <floating *> NULL)
@@ -523,6 +529,7 @@ cdef void _forward_all(const Layer *layers, int n_layers, Batch proto,
         while start < n:
             bt.m = min(chunk, n - start)
             bt.idx = proto.idx + start
+            bt.pack = start == 0
             _forward_batch(layers, n_layers, &bt, False, tid, nt, out)
             _my_range(bt.m, tid, nt, &s_lo, &s_hi)
             for s in range(s_lo, s_hi):
@@ -591,6 +598,7 @@ cdef Batch _make_batch(const floating[:, ::1] X, targets,
     DT_top = spec[len(spec) - 1][5]
     bt.ld_m = DT_top.shape[0] * DT_top.shape[2]
     bt.loss = loss
+    bt.pack = True
     return bt
 
 
