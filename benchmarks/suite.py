@@ -95,11 +95,19 @@ def load_data():
 # -- implementations: each returns a function that runs one epoch ---------
 
 def cnet_job(job, X, y, dtype, n_threads, **net_kw):
+    """One epoch per call, through the same generator fit() drives: X is
+    validated once (as by one fit call of many epochs), and each call pays
+    everything an epoch costs (shuffle, snapshot, compiled call, checks)."""
+    from cnet._validation import check_X, check_y
+    from cnet.training import sgd_epochs
     net = cnet.Network(job["sizes"], dtype=dtype, seed=0, **net_kw)
-    Xd = np.ascontiguousarray(X, dtype=dtype)
+    Xd = check_X(X, job["sizes"][0], net.dtype)
+    _, labels = check_y(y, Xd.shape[0], job["sizes"][-1], net.dtype)
+    epochs = sgd_epochs(net, Xd, None, labels, epochs=10 ** 6, batch_size=job["batch"],
+                        eta=job["eta"], lmbda=0.0, shuffle=True, n_threads=n_threads)
 
     def run():
-        net.fit(Xd, y, epochs=1, batch_size=job["batch"], eta=job["eta"], n_threads=n_threads)
+        next(epochs)
     return run
 
 
@@ -244,18 +252,31 @@ def main(argv=None):
         probe[key] = gemm_rate(dtype, threads)
         return probe[key]
 
-    def row(job, name, run, flops, n_epochs, threads=1, dtype="float32"):
-        with limit_threads(threads):
-            times = time_epochs(run, n_epochs)
-        med = statistics.median(times)
-        rate = flops / med / 1e9
-        gemm_now = probe.get((np.dtype(dtype).name, threads))
-        rows.append(dict(job=job, impl=name, threads=threads, median=med, min=min(times),
-                         max=max(times), gflops=rate,
-                         gemm_fraction=rate / gemm_now if gemm_now else None))
-        print(f"  {name:38s} {threads}  {med:8.4f} s/epoch  (min {min(times):.4f}, "
-              f"max {max(times):.4f})  {rate:6.1f} GFLOP/s"
-              + (f"  {rate / gemm_now:5.1%} of GEMM" if gemm_now else ""), flush=True)
+    def measure(job, flops, impls, rounds):
+        """Time the implementations one epoch each, round after round, so that
+        a change in the machine's state hits all of them alike.  impls: list
+        of (name, run, threads, dtype, max_rounds)."""
+        times = {name: [] for name, *_ in impls}
+        for name, run, threads, *_ in impls:  # warm-up epoch
+            with limit_threads(threads):
+                run()
+        for r in range(rounds):
+            for name, run, threads, dtype, max_rounds in impls:
+                if r < max_rounds:
+                    with limit_threads(threads):
+                        times[name].append(_timed(run))
+        for name, run, threads, dtype, _ in impls:
+            t = times[name]
+            med = statistics.median(t)
+            rate = flops / med / 1e9
+            gemm_now = probe.get((np.dtype(dtype).name, threads))
+            rows.append(dict(job=job, impl=name, threads=threads, median=med, min=min(t),
+                             max=max(t), epochs=len(t), gflops=rate,
+                             gemm_fraction=rate / gemm_now if gemm_now else None))
+            print(f"  {name:40s} {threads}  {med:8.4f} s/epoch  (min {min(t):.4f}, "
+                  f"max {max(t):.4f}, {len(t)} epochs)  {rate:6.1f} GFLOP/s"
+                  + (f"  {rate / gemm_now:5.1%} of GEMM" if gemm_now else ""), flush=True)
+        return {name: statistics.median(t) for name, t in times.items()}
 
     print(f"cnet {cnet.__version__} ({cnet.config()['simd']}, OpenMP "
           f"{'on' if cnet.openmp_enabled() else 'off'}); {platform.processor() or platform.machine()}; "
@@ -267,29 +288,44 @@ def main(argv=None):
     have_torch = peers and available("torch")
     have_sklearn = peers and available("sklearn")
 
+    ratios = {}
     if "book" in jobs:
         flops = epoch_flops(BOOK["sizes"], X.shape[0])
         print(f"\nbook's job: 784-30-10 sigmoid/quadratic, mini-batch 10, eta 3.0 "
               f"({flops / 1e9:.2f} GFLOP/epoch)")
         sig = ["sigmoid", "sigmoid"]
-        row("book", "cnet float32", cnet_job(BOOK, X, y, "float32", 1), flops, epochs)
-        row("book", "cnet float64", cnet_job(BOOK, X, y, "float64", 1), flops, epochs,
-            dtype="float64")
-        row("book", "NumPy vectorized float32",
-            numpy_vectorized_job(BOOK, X, y, np.float32, sig, "quadratic", lambda i: 1.0),
-            flops, epochs)
-        row("book", "NumPy vectorized float64",
-            numpy_vectorized_job(BOOK, X, y, np.float64, sig, "quadratic", lambda i: 1.0),
-            flops, epochs, dtype="float64")
-        row("book", "NumPy per-example (network.py) float64", numpy_per_example_job(BOOK, X, y),
-            flops, slow_epochs, dtype="float64")
+        one = lambda i: 1.0
+        impls = [
+            ("cnet float32", cnet_job(BOOK, X, y, "float32", 1), 1, "float32", epochs),
+            ("cnet float64", cnet_job(BOOK, X, y, "float64", 1), 1, "float64", epochs),
+            ("cnet float32, 2 threads", cnet_job(BOOK, X, y, "float32", 2), 2, "float32", epochs),
+            ("NumPy vectorized float32",
+             numpy_vectorized_job(BOOK, X, y, np.float32, sig, "quadratic", one), 1, "float32",
+             epochs),
+            ("NumPy vectorized float64",
+             numpy_vectorized_job(BOOK, X, y, np.float64, sig, "quadratic", one), 1, "float64",
+             epochs),
+            ("NumPy per-example (network.py) float64", numpy_per_example_job(BOOK, X, y), 1,
+             "float64", slow_epochs),
+        ]
         if have_torch:
-            row("book", "PyTorch float32", torch_job(BOOK, X, y, "book"), flops, slow_epochs)
+            impls.append(("PyTorch float32", torch_job(BOOK, X, y, "book"), 1, "float32",
+                          slow_epochs))
         if have_sklearn:
-            row("book", "scikit-learn MLP sgd float32", sklearn_job(BOOK, X, y, np.float32, "book"),
-                flops, slow_epochs)
-        gemm("float32", 2)
-        row("book", "cnet float32", cnet_job(BOOK, X, y, "float32", 2), flops, epochs, threads=2)
+            impls.append(("scikit-learn MLP sgd float32",
+                          sklearn_job(BOOK, X, y, np.float32, "book"), 1, "float32", slow_epochs))
+        med = measure("book", flops, impls, epochs)
+        c32, c64 = med["cnet float32"], med["cnet float64"]
+        ratios["book"] = {
+            "cnet64 vs per-example NumPy": med["NumPy per-example (network.py) float64"] / c64,
+            "cnet64 vs NumPy vectorized 64": med["NumPy vectorized float64"] / c64,
+            "cnet32 vs NumPy vectorized 32": med["NumPy vectorized float32"] / c32,
+            "cnet32 1 thread vs 2 threads": med["cnet float32, 2 threads"] / c32,
+        }
+        if have_torch:
+            ratios["book"]["cnet32 vs PyTorch"] = med["PyTorch float32"] / c32
+        if have_sklearn:
+            ratios["book"]["cnet32 vs scikit-learn"] = med["scikit-learn MLP sgd float32"] / c32
 
     if "big" in jobs:
         flops = epoch_flops(BIG["sizes"], X.shape[0])
@@ -298,19 +334,34 @@ def main(argv=None):
         acts = ["relu", "relu", "softmax"]
         kw = dict(activation="relu", output_activation="softmax", cost="log_likelihood", init="he")
         big_epochs = max(2, epochs // 2)
-        row("big", "cnet float32", cnet_job(BIG, X, y, "float32", 1, **kw), flops, big_epochs)
-        row("big", "NumPy vectorized float32",
-            numpy_vectorized_job(BIG, X, y, np.float32, acts, "log_likelihood",
-                                 lambda i: np.sqrt(2.0 / i)), flops, big_epochs)
+        impls = [
+            ("cnet float32", cnet_job(BIG, X, y, "float32", 1, **kw), 1, "float32", big_epochs),
+            ("NumPy vectorized float32",
+             numpy_vectorized_job(BIG, X, y, np.float32, acts, "log_likelihood",
+                                  lambda i: np.sqrt(2.0 / i)), 1, "float32", big_epochs),
+        ]
         if have_torch:
-            row("big", "PyTorch float32", torch_job(BIG, X, y, "big"), flops, slow_epochs)
+            impls.append(("PyTorch float32", torch_job(BIG, X, y, "big"), 1, "float32",
+                          min(big_epochs, slow_epochs)))
         if have_sklearn:
-            row("big", "scikit-learn MLP sgd float32", sklearn_job(BIG, X, y, np.float32, "big"),
-                flops, slow_epochs)
-        gemm("float32", 2)
-        row("big", "cnet float32", cnet_job(BIG, X, y, "float32", 2, **kw), flops, big_epochs,
-            threads=2)
-        print(f"  (2-thread GEMM probe right before: {probe[('float32', 2)]:.1f} GFLOP/s)")
+            impls.append(("scikit-learn MLP sgd float32",
+                          sklearn_job(BIG, X, y, np.float32, "big"), 1, "float32",
+                          min(big_epochs, slow_epochs)))
+        med = measure("big", flops, impls, big_epochs)
+        ratios["big"] = {"cnet vs NumPy vectorized": med["NumPy vectorized float32"]
+                         / med["cnet float32"]}
+        if have_torch:
+            ratios["big"]["cnet vs PyTorch"] = med["PyTorch float32"] / med["cnet float32"]
+        print(f"  2-thread GEMM probe now: {gemm('float32', 2):.1f} GFLOP/s "
+              f"(a calm machine gives >= 180)")
+        med2 = measure("big", flops, [
+            ("cnet float32, 1 thread", cnet_job(BIG, X, y, "float32", 1, **kw), 1, "float32",
+             big_epochs),
+            ("cnet float32, 2 threads", cnet_job(BIG, X, y, "float32", 2, **kw), 2, "float32",
+             big_epochs)], big_epochs)
+        ratios["big"]["2 threads vs 1"] = (med2["cnet float32, 1 thread"]
+                                           / med2["cnet float32, 2 threads"])
+        ratios["big"]["2-thread GEMM probe GFLOP/s"] = probe[("float32", 2)]
 
     if "inference" in jobs:
         Xi = np.ascontiguousarray(X[:10000], dtype=np.float32)
@@ -324,15 +375,25 @@ def main(argv=None):
         def numpy_forward():
             reference.feedforward(Ws, bs, ["relu", "relu", "softmax"], Xi)
 
+        ratios["inference"] = {}
         for threads in (1, 2):
-            row("inference", "cnet forward", lambda: net.forward(Xi, n_threads=threads),
-                flops, epochs * 2, threads=threads)
-            row("inference", "NumPy matmul + activations", numpy_forward, flops, epochs * 2,
-                threads=threads)
+            med = measure("inference", flops, [
+                (f"cnet forward", lambda: net.forward(Xi, n_threads=threads), threads,
+                 "float32", epochs * 2),
+                (f"NumPy matmul + activations", numpy_forward, threads, "float32", epochs * 2),
+            ], epochs * 2)
+            ratios["inference"][f"cnet vs NumPy, {threads} thread(s)"] = (
+                med["NumPy matmul + activations"] / med["cnet forward"])
+
+    print("\nratios (how many times faster cnet is; medians):")
+    for job, rs in ratios.items():
+        for k, v in rs.items():
+            print(f"  {job:10s} {k:36s} {v:7.2f}")
 
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(dict(rows=rows, gemm={f"{k[0]}-{k[1]}t": v for k, v in probe.items()},
+            json.dump(dict(rows=rows, ratios=ratios,
+                           gemm={f"{k[0]}-{k[1]}t": v for k, v in probe.items()},
                            source=source, config=cnet.config()), f, indent=1)
 
 

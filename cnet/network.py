@@ -27,7 +27,7 @@ from ._workspace import Workspace, padded
 from .training import History, sgd_epochs
 
 INITS = ("normal", "scaled_normal", "xavier", "he")
-_FORWARD_CHUNK = 1024  # rows per pass of inference: bounds its scratch memory
+_FORWARD_CHUNK = 256  # rows per pass of inference: bounds its scratch memory
 
 
 class Network:
