@@ -40,6 +40,9 @@ enum { CNET_IDENTITY = 0, CNET_SIGMOID = 1, CNET_TANH = 2, CNET_RELU = 3,
 #  if defined(__AVX__)
 #    define CNET_VBYTES 32
 #    define CNET_ISA_NAME "avx2-fma"
+#  elif defined(__ARM_NEON) || defined(__aarch64__)
+#    define CNET_VBYTES 16       /* 16-byte vectors are NEON's q registers */
+#    define CNET_ISA_NAME "neon"
 #  else
 #    define CNET_VBYTES 16
 #    define CNET_ISA_NAME "baseline"

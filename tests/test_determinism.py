@@ -112,3 +112,26 @@ def test_small_jobs_use_one_thread(sample):
     X, y = sample
     history = cnet.Network([784, 30, 10], seed=0).fit(X, y, 1, 10, 3.0, n_threads=2)
     assert history["threads"] == [1]
+
+
+def test_default_threads_honour_omp_num_threads(tmp_path):
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, "-c",
+                           "import cnet; print(cnet.config()['threads_default'])"],
+                          env=env, capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert proc.stdout.strip() == "1"
+
+
+def test_default_threads_honour_threadpoolctl():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from cnet._threads import resolve_n_threads
+    with threadpoolctl.threadpool_limits(limits=1, user_api="openmp"):
+        assert resolve_n_threads(None) == 1
+
+
+def test_the_kernel_variant_is_the_one_asked_for():
+    """CI runs the suite twice, once with CNET_SIMD=baseline: make sure that
+    run really used the baseline kernels."""
+    want = os.environ.get("CNET_SIMD")
+    if want:
+        assert cnet.config()["simd"] == {"baseline": "baseline", "avx2": "avx2-fma"}[want]
