@@ -8,25 +8,34 @@ runs unchanged (in Python 3)::
     from cnet import mnist_loader
     training_data, validation_data, test_data = mnist_loader.load_data_wrapper()
 
-The data folder is ``path``, else the ``CNET_DATA_DIR`` environment variable
-(see :func:`cnet.datasets.data_dir`). Offline, use
+``path`` may be a folder holding the IDX files, or the book's own
+``mnist.pkl.gz`` (read by :func:`cnet.datasets.load_mnist_pkl`, which builds
+NumPy arrays and nothing else). Without ``path`` the data is looked for in
+``CNET_DATA_DIR`` and the per-user cache, and downloaded into the cache if
+missing (see :mod:`cnet.datasets`). Offline, use
 :func:`cnet.datasets.load_sample` with :func:`cnet.datasets.to_tuples`.
 """
 
+from pathlib import Path
+
 import numpy as np
 
-from cnet.datasets import load_mnist, to_tuples
+from cnet.datasets import load_mnist, load_mnist_pkl, to_tuples
 
 __all__ = ["load_data", "load_data_wrapper", "vectorized_result"]
 
 
-def load_data(path=None):
+def load_data(path=None, *, download=True):
     """Return MNIST as ``(training_data, validation_data, test_data)``.
 
     Parameters
     ----------
     path : str or os.PathLike, optional
-        Folder holding the four MNIST IDX files; default ``CNET_DATA_DIR``.
+        Folder holding the four MNIST IDX files, or the book's
+        ``mnist.pkl.gz`` file. Default: ``CNET_DATA_DIR``, then the cache.
+    download : bool, default True
+        Download MNIST into the cache if it is found nowhere (only without
+        ``path``).
 
     Returns
     -------
@@ -36,16 +45,18 @@ def load_data(path=None):
         split: 50,000 training, the last 10,000 training images as
         validation, and the 10,000 test images.
     """
-    return load_mnist(path, split="book", dtype="float32")
+    if path is not None and Path(path).expanduser().is_file():
+        return load_mnist_pkl(Path(path).expanduser())
+    return load_mnist(path, split="book", dtype="float32", download=download)
 
 
-def load_data_wrapper(path=None):
+def load_data_wrapper(path=None, *, download=True):
     """Return MNIST as lists of ``(x, y)`` pairs, the book's network format.
 
     Parameters
     ----------
-    path : str or os.PathLike, optional
-        Folder holding the four MNIST IDX files; default ``CNET_DATA_DIR``.
+    path, download
+        As for :func:`load_data`.
 
     Returns
     -------
@@ -56,7 +67,7 @@ def load_data_wrapper(path=None):
         10,000 pairs ``(x, y)`` each: ``x`` of shape (784, 1), ``y`` the
         digit as an int.
     """
-    training, validation, test = load_data(path)
+    training, validation, test = load_data(path, download=download)
     return (
         to_tuples(*training, one_hot=True),
         to_tuples(*validation, one_hot=False),

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import cnet._download
 import cnet.mnist_loader
 from cnet import datasets
 
@@ -121,6 +122,30 @@ def test_mnist_loader_real(mnist, mnist_dir):
     x, y = validation[0]
     assert x.shape == (784, 1) and type(y) is int and y == mnist[0][1][50000]
     np.testing.assert_array_equal(x[:, 0], mnist[0][0][50000])
+
+
+# ----------------------------------------------------- Fashion-MNIST (Debian)
+
+FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+
+@pytest.mark.skipif(not FASHION_DIR.is_dir(),
+                    reason="Debian's dataset-fashion-mnist package is not installed")
+def test_fashion_mnist_from_debian_package(tmp_path, monkeypatch):
+    monkeypatch.delenv("CNET_DATA_DIR", raising=False)
+    monkeypatch.setenv("CNET_CACHE_DIR", str(tmp_path))
+    # Debian recompressed the files; their content has Zalando's checksums.
+    for name in MNIST_NAMES:
+        path = FASHION_DIR / f"{name}.gz"
+        assert cnet._download.file_md5(path, gunzip=True) == \
+            datasets._CHECKSUMS["fashion-mnist"][name]
+    (X, y), (Xv, yv), (Xt, yt) = datasets.load_fashion_mnist(split="book", download=False)
+    assert X.shape == (50000, 784) and Xv.shape == (10000, 784) and Xt.shape == (10000, 784)
+    assert X.dtype == np.float32 and y.dtype == np.int64
+    assert np.bincount(np.concatenate([y, yv])).tolist() == [6000] * 10
+    assert np.bincount(yt).tolist() == [1000] * 10
+    assert X.min() == 0.0 and X.max() == 1.0
+    assert not any(tmp_path.iterdir())  # found in place: nothing downloaded or copied
 
 
 # ----------------------------------------------------------------- sample
@@ -365,10 +390,13 @@ def test_mnist_loader_formats(tmp_path):
     assert [y for _, y in test] == arrays["t10k-labels-idx1-ubyte"].tolist()
 
 
-def test_mnist_loader_without_data(monkeypatch):
+def test_mnist_loader_without_data(tmp_path, monkeypatch):
+    # No data anywhere and no download (an empty cache): the error says how to get it.
     monkeypatch.delenv("CNET_DATA_DIR", raising=False)
-    with pytest.raises(FileNotFoundError, match=r"cnet\.datasets\.load_sample"):
-        cnet.mnist_loader.load_data_wrapper()
+    monkeypatch.setenv("CNET_CACHE_DIR", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match=r"cnet\.datasets\.load_sample") as info:
+        cnet.mnist_loader.load_data_wrapper(download=False)
+    assert "download=True" in str(info.value) and str(tmp_path / "mnist") in str(info.value)
 
 
 def test_vectorized_result():
