@@ -42,9 +42,23 @@ def _openmp_flags(compiler):
     cc = " ".join(getattr(compiler, "compiler", []) or [])
     if sys.platform == "darwin":
         # Apple clang has no -fopenmp driver flag; libomp comes from Homebrew
-        # or the build environment (see README, "OpenMP on macOS").
-        return ["-Xpreprocessor", "-fopenmp"], ["-lomp"]
+        # (CNET_LIBOMP_PREFIX, else `brew --prefix libomp`); see README.
+        prefix = os.environ.get("CNET_LIBOMP_PREFIX") or _brew_prefix("libomp")
+        cflags, ldflags = ["-Xpreprocessor", "-fopenmp"], ["-lomp"]
+        if prefix:
+            cflags.append(f"-I{prefix}/include")
+            ldflags = [f"-L{prefix}/lib", "-lomp", f"-Wl,-rpath,{prefix}/lib"]
+        return cflags, ldflags
     return ["-fopenmp"], ["-fopenmp"]
+
+
+def _brew_prefix(formula):
+    try:
+        out = subprocess.run(["brew", "--prefix", formula], capture_output=True, text=True,
+                             timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
 
 
 def _probe(compiler, cflags, ldflags):
@@ -95,7 +109,7 @@ def _is_x86_64():
 def _extensions():
     from Cython.Build import cythonize
 
-    common = dict(include_dirs=["src"], define_macros=[("NPY_NO_DEPRECATED_API", "0")])
+    common = dict(include_dirs=["src"])
     exts = [
         Extension("cnet._openmp_helpers", ["src/_openmp_helpers.pyx"], **common),
         Extension("cnet._kernels_baseline", ["src/_kernels_baseline.pyx"], **common),
