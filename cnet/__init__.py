@@ -16,8 +16,12 @@ from ._openmp_helpers import openmp_enabled
 from .costs import CrossEntropyCost, LogLikelihoodCost, QuadraticCost
 from .network import Network
 from .training import DivergenceError, History
+from .training import StopTraining
+from .saving import ModelFileError, load
+from . import callbacks
 
 __all__ = [
     "Network", "History", "DivergenceError", "QuadraticCost", "CrossEntropyCost",
     "LogLikelihoodCost", "datasets", "show_config", "config", "openmp_enabled", "__version__",
 ]
+__all__ += ["load", "ModelFileError", "StopTraining", "callbacks"]

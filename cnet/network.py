@@ -24,7 +24,9 @@ from ._threads import network_flops, resolve_n_threads, threads_for_work
 from ._validation import (check_decay, check_dtype, check_float, check_int, check_sizes,
                           check_X, check_y, labels_of)
 from ._workspace import Workspace, padded
-from .training import History, sgd_epochs
+from ._progress import EpochProgress
+from .training import (History, callbacks_begin, callbacks_end, callbacks_epoch, check_callbacks,
+                       sgd_epochs)
 
 INITS = ("normal", "scaled_normal", "xavier", "he")
 _FORWARD_CHUNK = 256  # rows per pass of inference: bounds its scratch memory
@@ -243,7 +245,7 @@ class Network:
         return nabla_b, nabla_w
 
     def fit(self, X, y, epochs, batch_size, eta, lmbda=0.0, validation_data=None,
-            shuffle=True, n_threads=None, verbose=False):
+            shuffle=True, n_threads=None, verbose=False, callbacks=None):
         """Train by mini-batch SGD.
 
         Parameters
@@ -265,12 +267,26 @@ class Network:
         n_threads : int or None
             None uses the cores available (honouring OMP_NUM_THREADS).
         verbose : bool
-            Print one line per epoch.
+            Print one line per epoch to stdout and, when stderr is a terminal,
+            a progress bar over the epochs with the time left (tqdm if
+            installed, else a one-line fallback).  The bar advances once per
+            epoch: an epoch is a single compiled call.
+        callbacks : list of callables or None
+            Each is called after every epoch as ``callback(net, epoch, row)``,
+            ``epoch`` 1-based and ``row`` the epoch's entries of the history
+            (a dict: ``epoch``, ``train_cost``, ``val_cost``...).  If one
+            returns True or raises :class:`cnet.StopTraining`, training stops
+            after this epoch (the other callbacks still see it).  Objects may
+            also define ``on_train_begin(net)`` and ``on_train_end(net,
+            history)``, called once at the start and at the normal end of the
+            call.  Ready-made ones: :mod:`cnet.callbacks` (EarlyStopping,
+            Checkpoint).
 
         Returns
         -------
         History
-            Per-epoch ``train_cost``, ``val_cost``, ``val_accuracy``, ``seconds``.
+            A dict of per-epoch lists: ``epoch``, ``train_cost``, ``val_cost``,
+            ``val_accuracy``, ``eta``, ``seconds``, ``threads`` (see History).
         """
         X = check_X(X, self.sizes[0], self.dtype)
         T, labels = check_y(y, X.shape[0], self.sizes[-1], self.dtype)
@@ -284,8 +300,18 @@ class Network:
             Tv, lv = check_y(validation_data[1], Xv.shape[0], self.sizes[-1], self.dtype,
                              "validation_data[1]")
             val = (Xv, Tv if Tv is not None else np.eye(self.sizes[-1], dtype=self.dtype)[lv], lv)
+        callbacks = check_callbacks(callbacks)
         history = History()
         n_threads = resolve_n_threads(n_threads)
+        callbacks_begin(callbacks, self)
+        with EpochProgress(epochs, enabled=None if verbose else False) as progress:
+            self._fit_epochs(X, T, labels, epochs, batch_size, eta, lmbda, val, shuffle,
+                             n_threads, verbose, callbacks, history, progress)
+        callbacks_end(callbacks, self, history)
+        return history
+
+    def _fit_epochs(self, X, T, labels, epochs, batch_size, eta, lmbda, val, shuffle,
+                    n_threads, verbose, callbacks, history, progress):
         for epoch, train_cost, seconds, used in sgd_epochs(
                 self, X, T, labels if T is None else None, epochs=epochs,
                 batch_size=batch_size, eta=eta, lmbda=lmbda, shuffle=shuffle,
@@ -302,8 +328,11 @@ class Network:
                 msg = f"Epoch {epoch + 1}/{epochs}: train cost {train_cost:.4f}"
                 if val is not None:
                     msg += f", val cost {row['val_cost']:.4f}, val accuracy {row['val_accuracy']:.2%}"
-                print(msg + f" ({seconds:.3f} s)", flush=True)
-        return history
+                progress.write(msg + f" ({seconds:.3f} s)")
+                progress.update(f"val accuracy {row['val_accuracy']:.2%}" if val is not None
+                                else f"train cost {train_cost:.4f}")
+            if callbacks and callbacks_epoch(callbacks, self, epoch + 1, row):
+                break
 
     @staticmethod
     def _check_hyper(epochs, batch_size, eta, lmbda, batch_name):
@@ -388,7 +417,7 @@ class Network:
     def SGD(self, training_data, epochs, mini_batch_size, eta, lmbda=0.0, test_data=None,
             shuffle=True, evaluation_data=None, monitor_evaluation_cost=False,
             monitor_evaluation_accuracy=False, monitor_training_cost=False,
-            monitor_training_accuracy=False, n_threads=None, verbose=True):
+            monitor_training_accuracy=False, n_threads=None, verbose=True, callbacks=None):
         """Mini-batch stochastic gradient descent, as in the book.
 
         ``training_data``: list of (x (n_in, 1), y (n_out, 1)); ``test_data``
@@ -396,6 +425,15 @@ class Network:
         (x, int label).  Prints per-epoch progress like the book's code and
         returns network2.py's four lists (evaluation cost, evaluation
         accuracy, training cost, training accuracy), filled where monitored.
+
+        ``callbacks`` work as in :meth:`fit`: ``callback(net, epoch, row)``
+        after each epoch (``epoch`` 1-based, while the book's lines count
+        from 0), True or :class:`cnet.StopTraining` stops.  ``row`` has
+        ``epoch``, ``train_cost`` (mean cost during the epoch), ``eta``,
+        ``seconds``, ``threads``, and what is measured this epoch:
+        ``test_accuracy`` (fraction of ``test_data``), ``val_cost`` /
+        ``val_accuracy`` (of ``evaluation_data``, when monitored),
+        ``training_cost`` / ``train_accuracy`` (when monitored).
         """
         X, T, labels = self._examples(training_data, "training_data")
         epochs, mini_batch_size, eta, lmbda = self._check_hyper(epochs, mini_batch_size, eta, lmbda,
@@ -403,8 +441,10 @@ class Network:
         test = self._examples(test_data, "test_data") if test_data else None
         evald = self._examples(evaluation_data, "evaluation_data") if evaluation_data else None
         n_threads = resolve_n_threads(n_threads)
+        callbacks = check_callbacks(callbacks)
         out = sys.stdout
         ev_cost, ev_acc, tr_cost, tr_acc = [], [], [], []
+        history = History()
 
         def correct(data):
             Xd, Td, ld = data
@@ -415,28 +455,51 @@ class Network:
             Xd, Td, ld = data
             return self.cost(Xd, Td if Td is not None else ld, lmbda, n_threads)
 
-        for j, _, _, _ in sgd_epochs(self, X, T, labels, epochs=epochs, batch_size=mini_batch_size,
-                                  eta=eta, lmbda=lmbda, shuffle=shuffle, n_threads=n_threads):
+        callbacks_begin(callbacks, self)
+        for j, cost, seconds, used in sgd_epochs(
+                self, X, T, labels, epochs=epochs, batch_size=mini_batch_size, eta=eta,
+                lmbda=lmbda, shuffle=shuffle, n_threads=n_threads):
             train = (X, T, labels)
+            row = dict(epoch=j + 1, train_cost=cost, eta=eta, seconds=seconds, threads=used)
+            if test is not None and (verbose or callbacks):
+                n_correct = correct(test)
+                row["test_accuracy"] = n_correct / test[0].shape[0]
             if test is not None and verbose:
-                print(f"Epoch {j}: {correct(test)} / {test[0].shape[0]}", file=out, flush=True)
+                print(f"Epoch {j}: {n_correct} / {test[0].shape[0]}", file=out, flush=True)
             elif verbose:
                 print(f"Epoch {j} training complete" if evald else f"Epoch {j} complete",
                       file=out, flush=True)
             if monitor_training_cost:
                 tr_cost.append(total(train))
+                row["training_cost"] = tr_cost[-1]
                 verbose and print(f"Cost on training data: {tr_cost[-1]}", file=out)
             if monitor_training_accuracy:
                 tr_acc.append(correct(train))
+                row["train_accuracy"] = tr_acc[-1] / X.shape[0]
                 verbose and print(f"Accuracy on training data: {tr_acc[-1]} / {X.shape[0]}", file=out)
             if evald is not None and monitor_evaluation_cost:
                 ev_cost.append(total(evald))
+                row["val_cost"] = ev_cost[-1]
                 verbose and print(f"Cost on evaluation data: {ev_cost[-1]}", file=out)
             if evald is not None and monitor_evaluation_accuracy:
                 ev_acc.append(correct(evald))
+                row["val_accuracy"] = ev_acc[-1] / evald[0].shape[0]
                 verbose and print(f"Accuracy on evaluation data: {ev_acc[-1]} / {evald[0].shape[0]}",
                                   file=out)
+            history.append(**row)
+            if callbacks and callbacks_epoch(callbacks, self, j + 1, row):
+                break
+        callbacks_end(callbacks, self, history)
         return ev_cost, ev_acc, tr_cost, tr_acc
+
+    # -- saving -------------------------------------------------------------
+
+    def save(self, path):
+        """Write the network to ``path`` as a cnet model file (.npz, no pickle);
+        read it back with :func:`cnet.load`.  The file appears complete or not
+        at all (temporary file + rename).  See :mod:`cnet.saving` for the format."""
+        from .saving import save
+        save(self, path)
 
     def __repr__(self):
         return (f"Network({self.sizes}, activation={self.activation!r}, "

@@ -4,12 +4,15 @@ Most run main([...]) in-process on the shipped sample with small networks and
 one thread; one starts a real `python -m cnet` subprocess.  The full-MNIST
 test reads CNET_DATA_DIR through conftest's mnist_dir fixture.
 """
+import io
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import cnet
@@ -213,3 +216,336 @@ def test_python_dash_m_cnet_train(tmp_path):
     assert proc.stderr == ""
     assert [r[0] for r in rows(proc.stdout)] == ["1"]
     summary(proc.stdout)
+
+
+# -- train --save / --plot, evaluate ---------------------------------------------
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+EVAL = re.compile(r"^test accuracy (\d+\.\d\d)% \((\d+) / (\d+)\), test cost (\d+\.\d{4})")
+
+
+def evaluation(out):
+    matches = [m.groups() for m in map(EVAL.match, out.splitlines()) if m]
+    assert len(matches) == 1, out
+    return matches[0]
+
+
+@pytest.mark.parametrize("extra", [[], ["--dtype", "float64", "--lmbda", "2",
+                                        "--activation", "relu", "--output-activation", "softmax",
+                                        "--cost", "log_likelihood", "--eta", "0.1"]])
+def test_train_save_then_evaluate_scores_identically(tmp_path, capsys, extra):
+    model = tmp_path / "model.npz"
+    assert cli.main(SMALL + ["--epochs", "2", "--save", str(model)] + extra) == 0
+    out = capsys.readouterr().out
+    last = rows(out)[-1]
+    assert f"saved the model to {model}" in out and model.is_file()
+    assert cli.main(["evaluate", str(model), "--threads", "1"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    accuracy, correct, n_test, cost = evaluation(out)
+    assert (accuracy, cost) == (last[3], last[2])      # the final epoch's row
+    assert n_test == "2000" and int(correct) == round(float(accuracy) / 100 * 2000)
+    # The file is the trained network: the same as training it through the API.
+    (X, y), test = cnet.datasets.load_sample(dtype="float64" if extra else "float32")
+    loaded = cnet.load(model)
+    assert loaded.dtype == np.dtype("float64" if extra else "float32")
+    assert f"{loaded.score(*test):.2%}" == last[3] + "%"
+
+
+def test_train_plot_writes_pngs(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    curves, weights = tmp_path / "curves.png", tmp_path / "weights.png"
+    argv = SMALL + ["--epochs", "2", "--plot", str(curves), "--plot-weights", str(weights)]
+    assert cli.main(argv) == 0
+    out, err = capsys.readouterr()
+    for path in (curves, weights):
+        data = path.read_bytes()
+        assert data.startswith(PNG_MAGIC) and len(data) > 1000
+        assert f"saved a picture to {path}" in out
+    assert err == ""
+
+
+def test_plot_without_matplotlib_fails_before_training(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    assert cli.main(SMALL + ["--epochs", "1", "--plot", str(tmp_path / "c.png")]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "pip install cnet[plot]" in one_error_line(err)
+
+
+@pytest.mark.parametrize("flag", ["--save", "--plot", "--plot-weights"])
+def test_output_into_a_missing_directory_fails_before_training(tmp_path, capsys, flag):
+    assert cli.main(SMALL + ["--epochs", "1", flag, str(tmp_path / "no" / "f.png")]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "does not exist" in one_error_line(err)
+
+
+def test_evaluate_missing_model_exits_1(tmp_path, capsys):
+    assert cli.main(["evaluate", str(tmp_path / "absent.npz")]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "absent.npz does not exist" in one_error_line(err)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "future"])
+def test_evaluate_corrupt_model_exits_1(tmp_path, capsys, damage):
+    model = tmp_path / "m.npz"
+    cnet.Network([784, 5, 10], seed=0).save(model)
+    data = model.read_bytes()
+    if damage == "truncate":
+        model.write_bytes(data[:len(data) // 2])
+    elif damage == "garbage":
+        model.write_bytes(b"hello, world")
+    else:
+        with np.load(model) as f:
+            arrays = {k: f[k] for k in f.files}
+        arrays["metadata"] = np.array(str(arrays["metadata"][()]).replace(
+            '"format_version": 1', '"format_version": 99'))
+        with open(model, "wb") as f:
+            np.savez(f, **arrays)
+    assert cli.main(["evaluate", str(model)]) == 1
+    out, err = capsys.readouterr()
+    message = one_error_line(err)
+    assert out == "" and message.startswith("could not load the model: ") and str(model) in message
+    if damage == "future":
+        assert "upgrade" in message.lower()
+
+
+def test_evaluate_model_for_other_inputs_exits_1(tmp_path, capsys):
+    model = tmp_path / "m.npz"
+    cnet.Network([3072, 5, 10], seed=0).save(model)
+    assert cli.main(["evaluate", str(model)]) == 1
+    assert "takes 3072 inputs" in one_error_line(capsys.readouterr().err)
+
+
+def test_evaluate_a_network2_json_model(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    W = [rng.standard_normal((5, 784)) / 28, rng.standard_normal((10, 5))]
+    b = [rng.standard_normal((5, 1)), rng.standard_normal((10, 1))]
+    model = tmp_path / "net2.json"
+    model.write_text(json.dumps({"sizes": [784, 5, 10], "weights": [w.tolist() for w in W],
+                                 "biases": [x.tolist() for x in b], "cost": "CrossEntropyCost"}))
+    assert cli.main(["evaluate", str(model)]) == 0
+    accuracy, _, _, _ = evaluation(capsys.readouterr().out)
+    _, (Xt, yt) = cnet.datasets.load_sample(dtype="float64")
+    A = Xt
+    for w, bias in zip(W, b):  # network2.py's feedforward
+        A = 1 / (1 + np.exp(-(A @ w.T + bias.ravel())))
+    assert accuracy == f"{np.mean(A.argmax(1) == yt) * 100:.2f}"
+
+
+# -- --data FILE.npz, --dataset ------------------------------------------------------
+
+def blobs(path, n_in=12, n_classes=3, **overrides):
+    """A small learnable data set: class k has its mean at a different spot."""
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for split, n in (("train", 300), ("test", 90)):
+        y = rng.integers(0, n_classes, n)
+        X = rng.normal(0, 0.3, (n, n_in)) + np.eye(n_classes, n_in)[y] * 2
+        arrays[f"X_{split}"], arrays[f"y_{split}"] = X.astype(np.float32), y
+    arrays.update(overrides)
+    arrays = {k: v for k, v in arrays.items() if v is not None}
+    np.savez(path, **arrays)
+    return arrays
+
+
+def test_train_and_evaluate_on_an_npz_file(tmp_path, capsys):
+    data = tmp_path / "blobs.npz"
+    arrays = blobs(data)
+    model = tmp_path / "m.npz"
+    argv = ["train", "--data", str(data), "--epochs", "3", "--eta", "1", "--threads", "1",
+            "--save", str(model)]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "12-30-3 network" in out and "train on 300, test on 90" in out
+    last = rows(out)[-1]
+    assert float(last[3]) > 80  # learnable: far above chance (33%)
+    assert cli.main(["evaluate", str(model), "--data", str(data)]) == 0
+    accuracy, correct, n_test, cost = evaluation(capsys.readouterr().out)
+    assert (accuracy, cost, n_test) == (last[3], last[2], "90")
+    assert int(correct) == int(np.sum(cnet.load(model).predict(arrays["X_test"]) ==
+                                      arrays["y_test"]))
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (dict(y_test=None), "lacks the arrays y_test"),
+    (dict(y_train=np.zeros(300)), "y_train must hold one integer label per row"),
+    (dict(X_test=np.zeros((90, 5), np.float32)), "X_train has 12 values per example but X_test 5"),
+    (dict(X_train=np.full((300, 12), np.nan, np.float32)), "X_train contains NaN"),
+])
+def test_bad_npz_data_exits_1(tmp_path, capsys, overrides, message):
+    data = tmp_path / "d.npz"
+    blobs(data, **overrides)
+    assert cli.main(["train", "--data", str(data), "--epochs", "1"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and message in one_error_line(err)
+
+
+def test_npz_data_missing_or_not_npz_exits_1(tmp_path, capsys):
+    assert cli.main(["train", "--data", str(tmp_path / "none.npz")]) == 1
+    assert "does not exist" in one_error_line(capsys.readouterr().err)
+    (tmp_path / "text.npz").write_text("not a zip")
+    assert cli.main(["train", "--data", str(tmp_path / "text.npz")]) == 1
+    assert "could not read" in one_error_line(capsys.readouterr().err)
+
+
+def test_npz_sizes_must_fit_the_data(tmp_path, capsys):
+    data = tmp_path / "blobs.npz"
+    blobs(data)
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["train", "--data", str(data), "--sizes", "784,30,10"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: cnet train") and "input layer must have 12 neurons" in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--dataset", "imagenet"],
+    ["train", "--dataset", "sample", "--data-dir", "x"],
+    ["train", "--data", "x.npz", "--dataset", "mnist"],
+    ["train", "--data", "x.npz", "--data-dir", "x"],
+    ["train", "--dataset", "cifar10", "--sizes", "784,30,10"],   # CIFAR-10 has 3072 inputs
+    ["evaluate"],                                                # MODEL missing
+    ["predict", "model.npz"],                                    # INPUT missing
+    ["evaluate", "m.npz", "--bogus"],
+])
+def test_more_usage_errors_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(argv)
+    assert exc.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("usage: cnet") and "Traceback" not in err
+
+
+@pytest.mark.parametrize("name, loader", [("fashion-mnist", "load_fashion_mnist"),
+                                          ("cifar10", "load_cifar10")])
+def test_dataset_without_its_loader_exits_1(monkeypatch, capsys, name, loader):
+    monkeypatch.delattr(cnet.datasets, loader, raising=False)
+    assert cli.main(["train", "--dataset", name, "--epochs", "1"]) == 1
+    assert f"cnet.datasets.{loader}" in one_error_line(capsys.readouterr().err)
+
+
+def test_dataset_loader_is_called_with_the_data_dir_and_dtype(tmp_path, monkeypatch, capsys):
+    calls = []
+
+    def fake_loader(path=None, *, dtype="float32", split="standard", **kwargs):
+        calls.append((path, dtype, split))
+        (X, y), (Xt, yt) = cnet.datasets.load_sample(dtype=dtype)
+        train, test = (X[:200], y[:200]), (Xt[:50], yt[:50])
+        return (train, (X[200:300], y[200:300]), test) if split == "book" else (train, test)
+
+    monkeypatch.setattr(cnet.datasets, "load_fashion_mnist", fake_loader, raising=False)
+    argv = SMALL + ["--dataset", "fashion-mnist", "--data-dir", str(tmp_path), "--epochs", "1",
+                    "--dtype", "float64"]
+    assert cli.main(argv) == 0
+    assert calls == [(tmp_path, "float64", "book")]  # the book's split, as for MNIST
+    assert f"Fashion-MNIST from {tmp_path}: train on 200, test on 50" in capsys.readouterr().out
+
+
+# -- predict ------------------------------------------------------------------------
+
+@pytest.fixture
+def small_model(tmp_path):
+    (X, y), _ = cnet.datasets.load_sample(dtype="float32")
+    net = cnet.Network([784, 10, 10], seed=0, dtype="float32")
+    net.fit(X[:2000], y[:2000], 2, 10, 3.0, n_threads=1)
+    path = tmp_path / "m.npz"
+    net.save(path)
+    return net, path
+
+
+def test_predict_prints_one_label_per_line(small_model, tmp_path, capsys):
+    net, model = small_model
+    _, (Xt, _) = cnet.datasets.load_sample(dtype="float32")
+    np.save(tmp_path / "x.npy", Xt[:40])
+    assert cli.main(["predict", str(model), str(tmp_path / "x.npy")]) == 0
+    out = capsys.readouterr().out
+    assert [int(v) for v in out.split()] == net.predict(Xt[:40]).tolist()
+
+
+def test_predict_output_file_and_npz_and_uint8(small_model, tmp_path, capsys):
+    net, model = small_model
+    _, (Xt, _) = cnet.datasets.load_sample(dtype="float32")
+    pixels = np.round(Xt[:30] * 255).astype(np.uint8).reshape(30, 28, 28)  # raw images
+    np.savez(tmp_path / "x.npz", X=pixels)
+    out_file = tmp_path / "labels.npy"
+    assert cli.main(["predict", str(model), str(tmp_path / "x.npz"), "-o", str(out_file)]) == 0
+    assert "wrote 30 labels" in capsys.readouterr().out
+    labels = np.load(out_file)
+    assert labels.dtype == np.int64
+    np.testing.assert_array_equal(labels, net.predict(pixels.reshape(30, 784) / 255.0))
+
+
+def test_predict_a_single_example(small_model, tmp_path, capsys):
+    net, model = small_model
+    _, (Xt, _) = cnet.datasets.load_sample(dtype="float32")
+    np.save(tmp_path / "one.npy", Xt[7])
+    assert cli.main(["predict", str(model), str(tmp_path / "one.npy")]) == 0
+    assert capsys.readouterr().out == f"{net.predict(Xt[7:8])[0]}\n"
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "does not exist"),
+    (np.zeros((3, 5)), "shape (3, 5)"),
+    (b"not numpy", "could not read"),
+    (np.array([{"a": 1}], dtype=object), "could not read"),     # pickles are refused
+    (np.full((2, 784), np.nan), "NaN"),
+])
+def test_predict_bad_input_exits_1(small_model, tmp_path, capsys, content, message):
+    _, model = small_model
+    path = tmp_path / "x.npy"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        np.save(path, content, allow_pickle=True)
+    assert cli.main(["predict", str(model), str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and message in one_error_line(err)
+
+
+# -- progress bar, bench, info -------------------------------------------------------
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_train_on_a_terminal_shows_a_progress_bar_and_keeps_the_table(monkeypatch, capsys):
+    term = Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    assert cli.main(SMALL + ["--epochs", "2"]) == 0
+    bar = term.getvalue()
+    assert "ETA" in bar and "2/2" in bar
+    out = capsys.readouterr().out
+    assert [r[0] for r in rows(out)] == ["1", "2"] and "ETA" not in out
+
+
+def test_bench_runs_the_suite_with_its_arguments(tmp_path, monkeypatch, capsys):
+    suite = tmp_path / "suite.py"
+    suite.write_text("import sys\n"
+                     "def main(argv=None):\n"
+                     "    print('suite', argv, sys.argv[0])\n"
+                     "    return 3\n")
+    monkeypatch.setattr(cli, "BENCH_SUITE", suite)
+    assert cli.main(["bench", "--quick", "--epochs", "2"]) == 3
+    assert capsys.readouterr().out == "suite ['--quick', '--epochs', '2'] cnet bench\n"
+
+
+def test_bench_without_the_suite_says_where_it_is(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "BENCH_SUITE", tmp_path / "absent.py")
+    assert cli.main(["bench"]) == 1
+    assert "benchmarks/suite.py" in one_error_line(capsys.readouterr().err)
+
+
+def test_bench_finds_the_repository_suite():
+    repo = Path(__file__).resolve().parent.parent
+    if Path(cnet.__file__).resolve().parent.parent != repo:
+        pytest.skip("cnet is imported from an installed package, not this checkout")
+    assert cli.BENCH_SUITE == repo / "benchmarks" / "suite.py" and cli.BENCH_SUITE.is_file()
+
+
+def test_info_lists_the_optional_extras(capsys):
+    assert cli.main(["info"]) == 0
+    out = capsys.readouterr().out
+    for line in ("OpenMP:", "SIMD kernels:", "threads:", "extras:"):
+        assert line in out
+    assert "matplotlib" in out and "tqdm" in out
