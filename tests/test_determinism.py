@@ -135,3 +135,17 @@ def test_the_kernel_variant_is_the_one_asked_for():
     want = os.environ.get("CNET_SIMD")
     if want:
         assert cnet.config()["simd"] == {"baseline": "baseline", "avx2": "avx2-fma"}[want]
+
+
+def test_config_tells_the_truth_about_openmp(capsys):
+    """show_config() and openmp_enabled() agree with the build; CI builds
+    both ways and says which it expects through CNET_EXPECT_OPENMP."""
+    expected = os.environ.get("CNET_EXPECT_OPENMP")
+    if expected is not None:
+        assert cnet.openmp_enabled() == (expected == "1")
+    cnet.show_config()
+    out = capsys.readouterr().out
+    assert ("OpenMP:          enabled" in out) == cnet.openmp_enabled()
+    if not cnet.openmp_enabled():
+        assert "disabled (serial build)" in out
+        assert cnet.config()["threads_default"] == 1
