@@ -370,7 +370,7 @@ def main(argv=None):
         Ws = [w.copy(order="C") for w in net.weights]
         bs = [b.ravel().copy() for b in net.biases]
         flops = 2.0 * 10000 * sum(a * b for a, b in zip(BIG["sizes"][:-1], BIG["sizes"][1:]))
-        print(f"\ninference: forward of 10,000 x 784 through 784-512-512-10, float32")
+        print("\ninference: forward of 10,000 x 784 through 784-512-512-10, float32")
 
         def numpy_forward():
             reference.feedforward(Ws, bs, ["relu", "relu", "softmax"], Xi)
@@ -378,9 +378,9 @@ def main(argv=None):
         ratios["inference"] = {}
         for threads in (1, 2):
             med = measure("inference", flops, [
-                (f"cnet forward", lambda: net.forward(Xi, n_threads=threads), threads,
+                ("cnet forward", lambda: net.forward(Xi, n_threads=threads), threads,
                  "float32", epochs * 2),
-                (f"NumPy matmul + activations", numpy_forward, threads, "float32", epochs * 2),
+                ("NumPy matmul + activations", numpy_forward, threads, "float32", epochs * 2),
             ], epochs * 2)
             ratios["inference"][f"cnet vs NumPy, {threads} thread(s)"] = (
                 med["NumPy matmul + activations"] / med["cnet forward"])

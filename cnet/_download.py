@@ -36,6 +36,8 @@ import urllib.request
 import zlib
 from pathlib import Path
 
+from ._fileio import fsync_dir
+
 __all__ = ["DownloadError", "ChecksumError", "cache_dir", "ensure_writable", "fetch",
            "file_md5", "extract_members"]
 
@@ -188,7 +190,7 @@ def fetch(name, folder, mirrors, md5, *, gunzip_md5=False, progress=True):
             actual = file_md5(part, gunzip=gunzip_md5)
             if actual == md5:
                 os.replace(part, final)
-                _fsync_dir(folder)
+                fsync_dir(folder)
                 return final
             part.unlink()
             what = "decompressed content" if gunzip_md5 else "file"
@@ -292,22 +294,6 @@ def _content_range(value):
     return int(match.group(1)), (int(total) if total != "*" else None)
 
 
-def _fsync_dir(folder):
-    """Make a rename in ``folder`` durable (POSIX; a no-op where unsupported)."""
-    if sys.platform == "win32":
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 class _Progress:
     """Download progress on stderr. On a terminal: tqdm if installed, else one
     line rewritten with ``\\r``. Elsewhere (logs, pipes): a line when the
@@ -409,4 +395,4 @@ def extract_members(archive, folder, members):
         raise
     for member, tmp in written.items():
         os.replace(tmp, folder / members[member])
-    _fsync_dir(folder)
+    fsync_dir(folder)

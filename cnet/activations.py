@@ -73,4 +73,4 @@ def derivative(name, z):
         return np.where(z > 0, 1.0, LEAKY_SLOPE).astype(z.dtype)
     if name == "identity":
         return np.ones_like(z)
-    raise ValueError(f"softmax has no element-wise derivative; pair it with log_likelihood")
+    raise ValueError("softmax has no element-wise derivative; pair it with log_likelihood")

@@ -703,9 +703,9 @@ def _add_bench(sub):
 def _run_bench(args):
     suite = BENCH_SUITE
     if not suite.is_file():
-        raise CommandError(f"the benchmark suite is not installed with cnet: it is "
-                           f"benchmarks/suite.py in cnet's source repository. Run it from "
-                           f"a checkout: python benchmarks/suite.py --help")
+        raise CommandError("the benchmark suite is not installed with cnet: it is "
+                           "benchmarks/suite.py in cnet's source repository. Run it from "
+                           "a checkout: python benchmarks/suite.py --help")
     spec = importlib.util.spec_from_file_location("cnet_benchmark_suite", suite)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

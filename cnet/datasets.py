@@ -34,18 +34,17 @@ Where the files are looked for, first hit wins:
    :mod:`cnet._download` for the retry, resume and atomic-rename rules.
 """
 
-import gzip
 import io
 import os
 import pickle
 import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
 
 from ._download import ChecksumError, DownloadError, cache_dir, ensure_writable
 from ._download import extract_members, fetch
+from ._fileio import read_maybe_gzip
 
 __all__ = [
     "load_mnist", "load_fashion_mnist", "load_cifar10", "load_mnist_pkl", "load_sample",
@@ -162,17 +161,7 @@ def read_idx(path):
         type code, or is truncated or followed by trailing bytes.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise FileNotFoundError(f"IDX file not found: {path}") from None
-
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        # BadGzipFile is an OSError; a cut-off stream is an EOFError.
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ValueError(f"{path} is not a valid gzip file: {exc}") from exc
+    raw = read_maybe_gzip(path, "IDX file")
 
     if len(raw) < 4:
         raise ValueError(
@@ -538,15 +527,7 @@ def load_mnist_pkl(path, *, dtype="float32"):
     """
     dtype = _check_options("standard", dtype)
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise FileNotFoundError(f"mnist.pkl.gz file not found: {path}") from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ValueError(f"{path} is not a valid gzip file: {exc}") from exc
+    raw = read_maybe_gzip(path, "mnist.pkl.gz file")
     try:
         data = _ArrayUnpickler(io.BytesIO(raw), path).load()
     except UnsafePickleError:

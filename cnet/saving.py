@@ -43,6 +43,7 @@ import zlib
 import numpy as np
 
 from . import activations, costs
+from ._fileio import fsync_dir
 from ._validation import FLOAT_DTYPES
 
 FORMAT_NAME = "cnet-model"
@@ -154,21 +155,7 @@ def _atomic_write(path, write):
         except OSError:
             pass
         raise
-    _fsync_dir(directory)
-
-
-def _fsync_dir(directory):
-    """Make the rename itself durable (POSIX; a no-op where directories cannot be opened)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    fsync_dir(directory)
 
 
 # -- loading ----------------------------------------------------------------------

@@ -4,7 +4,6 @@ Train on the first 50,000 training images, test on the 10,000 test images,
 30 epochs, mini-batch 10, float64 as the book.  A plain-NumPy implementation
 of the same algorithm measured 94.4-95.2%, 96.2% and 97.8% here.
 """
-import numpy as np
 import pytest
 
 import cnet

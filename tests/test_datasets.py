@@ -5,7 +5,6 @@ everything else uses the shipped sample or small IDX files written to tmp_path.
 """
 
 import gzip
-import os
 import struct
 from pathlib import Path
 

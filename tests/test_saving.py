@@ -3,11 +3,9 @@ atomic writes, and network2.py's JSON files.
 
 Small networks on synthetic data; nothing here trains for long.
 """
-import io
 import json
 import os
 import stat
-import zipfile
 
 import numpy as np
 import pytest
