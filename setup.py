@@ -94,6 +94,18 @@ class BuildExt(build_ext):
                       + "building the kernels SERIAL (one thread).\n" + "*" * 72,
                       file=sys.stderr)
                 cflags, ldflags = [], []
+        # Objects built with other OpenMP flags must not be reused (a serial
+        # build after an OpenMP one would otherwise keep the old modules).
+        stamp = os.path.join(self.build_temp, "cnet-openmp-flags.txt")
+        flags = " ".join(cflags + ldflags) or "serial"
+        try:
+            with open(stamp) as f:
+                self.force = self.force or f.read() != flags
+        except OSError:
+            self.force = True
+        os.makedirs(self.build_temp, exist_ok=True)
+        with open(stamp, "w") as f:
+            f.write(flags)
         opt = ["/O2"] if self.compiler.compiler_type == "msvc" else ["-O3"]
         for ext in self.extensions:
             ext.extra_compile_args = opt + cflags + ext.extra_compile_args
