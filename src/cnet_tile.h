@@ -35,6 +35,8 @@ enum { CNET_IDENTITY = 0, CNET_SIGMOID = 1, CNET_TANH = 2, CNET_RELU = 3,
        CNET_LEAKY_RELU = 4, CNET_SOFTMAX = 5 };
 #define CNET_LEAKY_SLOPE 0.01
 #define CNET_PAD 16    /* rows read as B are padded to a multiple of this */
+#define CNET_KC 256    /* the forward pass sums k in blocks of this: a block of
+                          a B panel (CNET_KC x NR, 16 KB) stays in L1 */
 
 #if defined(__GNUC__) || defined(__clang__)
 #  if defined(__AVX__)
@@ -163,6 +165,33 @@ static inline cnet_vd cnet_exp_vd(cnet_vd x) {
     for (ptrdiff_t p = 0; p < k; p++)                                                \
         CNET_ACC_STEP(V, NV, a0[p], a1[p], a2[p], a3[p], a4[p], a5[p])
 
+/* Continue sums stored earlier in rows init[clamp(r) * ld] (a previous block
+ * of k): the same sequential sum, so blocking k changes no bit. */
+#define CNET_ACC_LOAD(V, NV, init, ld)                                               \
+    if (init) {                                                                      \
+        c00 = *(const V *)((init) + CNET_CLAMP(0, mr) * (ld));                       \
+        c01 = *(const V *)((init) + CNET_CLAMP(0, mr) * (ld) + NV);                  \
+        c10 = *(const V *)((init) + CNET_CLAMP(1, mr) * (ld));                       \
+        c11 = *(const V *)((init) + CNET_CLAMP(1, mr) * (ld) + NV);                  \
+        c20 = *(const V *)((init) + CNET_CLAMP(2, mr) * (ld));                       \
+        c21 = *(const V *)((init) + CNET_CLAMP(2, mr) * (ld) + NV);                  \
+        c30 = *(const V *)((init) + CNET_CLAMP(3, mr) * (ld));                       \
+        c31 = *(const V *)((init) + CNET_CLAMP(3, mr) * (ld) + NV);                  \
+        c40 = *(const V *)((init) + CNET_CLAMP(4, mr) * (ld));                       \
+        c41 = *(const V *)((init) + CNET_CLAMP(4, mr) * (ld) + NV);                  \
+        c50 = *(const V *)((init) + CNET_CLAMP(5, mr) * (ld));                       \
+        c51 = *(const V *)((init) + CNET_CLAMP(5, mr) * (ld) + NV);                  \
+    }
+
+#define CNET_ACC_ROWS_FROM(T, V, NV, init, ld)                                       \
+    const T *a0 = rows[CNET_CLAMP(0, mr)], *a1 = rows[CNET_CLAMP(1, mr)],           \
+            *a2 = rows[CNET_CLAMP(2, mr)], *a3 = rows[CNET_CLAMP(3, mr)],           \
+            *a4 = rows[CNET_CLAMP(4, mr)], *a5 = rows[CNET_CLAMP(5, mr)];           \
+    CNET_ACC_DECLARE(V)                                                              \
+    CNET_ACC_LOAD(V, NV, init, ld)                                                   \
+    for (ptrdiff_t p = 0; p < k; p++)                                                \
+        CNET_ACC_STEP(V, NV, a0[p], a1[p], a2[p], a3[p], a4[p], a5[p])
+
 /* Apply F to the accumulator pairs of the first mr rows. */
 #define CNET_FINISH(F)                                                               \
     F(0, c00, c01) if (mr > 1) F(1, c10, c11) if (mr > 2) F(2, c20, c21)            \
@@ -193,8 +222,13 @@ static inline void cnet_tile_rows_##SUF(ptrdiff_t k, const T *const *rows, int m
  * weight update reads its input that way. */                                    \
 static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr, \
         const T *b, ptrdiff_t b_ks, const T *bias, int act, T *out, ptrdiff_t ld,    \
-        T *outT, ptrdiff_t ldT, int nc) {                                            \
-    CNET_ACC_ROWS(T, V, NV)                                                          \
+        T *outT, ptrdiff_t ldT, int nc, int first, int last) {                       \
+    const T *init = first ? NULL : out;                                              \
+    CNET_ACC_ROWS_FROM(T, V, NV, init, ld)                                           \
+    if (!last) {  /* a block of k: keep the partial sums in out */                   \
+        CNET_FINISH(CNET_STORE_RAW_##SUF)                                            \
+        return;                                                                      \
+    }                                                                                \
     const V bias0 = *(const V *)bias, bias1 = *(const V *)(bias + NV);              \
     CNET_FINISH(CNET_STORE_ACT_##SUF)                                                \
     if (act == CNET_TANH)                                                            \
@@ -220,6 +254,10 @@ static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows, int
     CNET_FINISH(CNET_STORE_UPD_##SUF)                                                \
 }
 
+#define CNET_STORE_RAW_f32(r, x0, x1)                                                \
+    { *(cnet_vf *)(out + (r) * ld) = (x0); *(cnet_vf *)(out + (r) * ld + CNET_VBYTES / 4) = (x1); }
+#define CNET_STORE_RAW_f64(r, x0, x1)                                                \
+    { *(cnet_vd *)(out + (r) * ld) = (x0); *(cnet_vd *)(out + (r) * ld + CNET_VBYTES / 8) = (x1); }
 #define CNET_STORE_ACT_f32(r, x0, x1)                                                \
     { *(cnet_vf *)(out + (r) * ld) = cnet_act_f32((x0) + bias0, act);                \
       *(cnet_vf *)(out + (r) * ld + CNET_VBYTES / 4) = cnet_act_f32((x1) + bias1, act); }
@@ -267,12 +305,16 @@ static inline void cnet_tile_rows_##SUF(ptrdiff_t k, const T *const *rows, int m
 }                                                                                    \
 static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr, \
         const T *b, ptrdiff_t b_ks, const T *bias, int act, T *out, ptrdiff_t ld,    \
-        T *outT, ptrdiff_t ldT, int nc) {                                            \
-    T tile[CNET_MR * NR];                                                            \
-    cnet_tile_rows_##SUF(k, rows, mr, b, b_ks, tile);                                \
-    for (int r = 0; r < mr; r++)                                                     \
-        for (int c = 0; c < NR; c++)                                                 \
-            out[r * ld + c] = cnet_act_##SUF(tile[NR * r + c] + bias[c], act);       \
+        T *outT, ptrdiff_t ldT, int nc, int first, int last) {                       \
+    for (int r = 0; r < mr; r++) {                                                   \
+        const T *a = rows[r];                                                        \
+        for (int c = 0; c < NR; c++) {                                               \
+            T s = first ? 0 : out[r * ld + c];                                       \
+            for (ptrdiff_t p = 0; p < k; p++) s += a[p] * b[p * b_ks + c];           \
+            out[r * ld + c] = last ? cnet_act_##SUF(s + bias[c], act) : s;           \
+        }                                                                            \
+    }                                                                                \
+    if (!last) return;                                                               \
     if (outT)                                                                        \
         for (int r = 0; r < mr; r++)                                                 \
             for (int c = 0; c < nc; c++)                                             \

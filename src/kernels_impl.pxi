@@ -35,6 +35,7 @@ include "openmp_shim.pxi"
 cdef extern from "cnet_tile.h":
     enum:
         CNET_MR
+        CNET_KC
         CNET_PAD
         CNET_NR_F32
         CNET_NR_F64
@@ -47,11 +48,11 @@ cdef extern from "cnet_tile.h":
     void cnet_forward_rows_f32(Py_ssize_t k, const float **rows, int mr,
                                const float *b, Py_ssize_t b_ks, const float *bias, int act,
                                float *out, Py_ssize_t ld, float *outT, Py_ssize_t ldT,
-                               int nc) noexcept nogil
+                               int nc, int first, int last) noexcept nogil
     void cnet_forward_rows_f64(Py_ssize_t k, const double **rows, int mr,
                                const double *b, Py_ssize_t b_ks, const double *bias, int act,
                                double *out, Py_ssize_t ld, double *outT, Py_ssize_t ldT,
-                               int nc) noexcept nogil
+                               int nc, int first, int last) noexcept nogil
     void cnet_update_rows_f32(Py_ssize_t k, const float **rows, int mr,
                               const float *b, Py_ssize_t b_ks, float *w, Py_ssize_t ld,
                               float decay, float scale, float *wp) noexcept nogil
@@ -180,11 +181,13 @@ cdef inline void _tile_rows(Py_ssize_t k, const floating **rows, int mr,
 cdef inline void _forward_rows(Py_ssize_t k, const floating **rows, int mr,
                                const floating *b, Py_ssize_t b_ks, const floating *bias,
                                int act, floating *out, Py_ssize_t ld, floating *outT,
-                               Py_ssize_t ldT, int nc) noexcept nogil:
+                               Py_ssize_t ldT, int nc, bint first, bint last) noexcept nogil:
     if floating is float:
-        cnet_forward_rows_f32(k, rows, mr, b, b_ks, bias, act, out, ld, outT, ldT, nc)
+        cnet_forward_rows_f32(k, rows, mr, b, b_ks, bias, act, out, ld, outT, ldT, nc,
+                              first, last)
     else:
-        cnet_forward_rows_f64(k, rows, mr, b, b_ks, bias, act, out, ld, outT, ldT, nc)
+        cnet_forward_rows_f64(k, rows, mr, b, b_ks, bias, act, out, ld, outT, ldT, nc,
+                              first, last)
 
 
 cdef inline void _update_rows(Py_ssize_t k, const floating **rows, int mr,
@@ -236,7 +239,8 @@ cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
     cdef int act = IDENTITY if softmax else L.act
     cdef floating *Wp = <floating *> L.Wp
     cdef const floating *B
-    cdef Py_ssize_t b_ks, i, cb_lo, cb_hi
+    cdef Py_ssize_t b_ks, i, cb_lo, cb_hi, kb, k0, klen
+    cdef Py_ssize_t n_kb = (L.n_in + CNET_KC - 1) // CNET_KC
 
     if Wp != NULL and bt.pack:
         # Pack W^T into panels first (each thread its share), so that the
@@ -256,43 +260,50 @@ cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
         t_hi *= n_cb
     else:
         _my_range(n_rb * n_cb, tid, nt, &t_lo, &t_hi)
-    for t in range(t_lo, t_hi):
-        if softmax:
-            rb = t // n_cb
-            cb = t - rb * n_cb
-        else:
-            # Column-panel major: one panel of W (n_in x nr) stays in cache
-            # while every row block of the batch passes over it.
-            cb = t // n_rb
-            rb = t - cb * n_rb
-        s0 = rb * CNET_MR
-        mr = <int> min(<Py_ssize_t> CNET_MR, m - s0)
-        for r in range(mr):
-            rows[r] = _in_row(prev, bt, s0 + r, dummy)
-        j0 = cb * nr
-        if Wp != NULL:
-            B, b_ks = Wp + cb * L.n_in * nr, nr
-        else:
-            B, b_ks = W + j0, ld
-        _forward_rows(L.n_in, rows, mr, B, b_ks, b + j0, act, A + s0 * ld + j0, ld,
-                      AT_out + j0 * bt.ld_m + s0 if AT_out != NULL else NULL, bt.ld_m,
-                      <int> min(<Py_ssize_t> nr, n_out - j0))
-        if softmax and cb == n_cb - 1:
+    # k in blocks of CNET_KC: a block of a panel (CNET_KC x nr) stays in L1
+    # while every row block passes over it; between blocks each tile keeps
+    # its partial sums in A (the same sequential sum: no bit changes).  A
+    # thread's tiles are the same in every block, so no barrier is needed.
+    for kb in range(n_kb):
+        k0 = kb * CNET_KC
+        klen = min(<Py_ssize_t> CNET_KC, L.n_in - k0)
+        for t in range(t_lo, t_hi):
+            if softmax:
+                rb = t // n_cb
+                cb = t - rb * n_cb
+            else:
+                # Column-panel major: one panel of W stays in cache while
+                # every row block of the batch passes over it.
+                cb = t // n_rb
+                rb = t - cb * n_rb
+            s0 = rb * CNET_MR
+            mr = <int> min(<Py_ssize_t> CNET_MR, m - s0)
             for r in range(mr):
-                out = A + (s0 + r) * ld
-                mx = out[0]
-                for c in range(1, n_out):
-                    if out[c] > mx:
-                        mx = out[c]
-                total = 0
-                for c in range(n_out):
-                    if floating is float:
-                        out[c] = expf(out[c] - mx)
-                    else:
-                        out[c] = exp(out[c] - mx)
-                    total = total + out[c]
-                for c in range(n_out):
-                    out[c] = out[c] / total
+                rows[r] = _in_row(prev, bt, s0 + r, dummy) + k0
+            j0 = cb * nr
+            if Wp != NULL:
+                B, b_ks = Wp + (cb * L.n_in + k0) * nr, nr
+            else:
+                B, b_ks = W + k0 * ld + j0, ld
+            _forward_rows(klen, rows, mr, B, b_ks, b + j0, act, A + s0 * ld + j0, ld,
+                          AT_out + j0 * bt.ld_m + s0 if AT_out != NULL else NULL, bt.ld_m,
+                          <int> min(<Py_ssize_t> nr, n_out - j0), kb == 0, kb == n_kb - 1)
+            if softmax and cb == n_cb - 1 and kb == n_kb - 1:
+                for r in range(mr):
+                    out = A + (s0 + r) * ld
+                    mx = out[0]
+                    for c in range(1, n_out):
+                        if out[c] > mx:
+                            mx = out[c]
+                    total = 0
+                    for c in range(n_out):
+                        if floating is float:
+                            out[c] = expf(out[c] - mx)
+                        else:
+                            out[c] = exp(out[c] - mx)
+                        total = total + out[c]
+                    for c in range(n_out):
+                        out[c] = out[c] / total
 
 
 cdef void _output_delta_phase(const Layer *L, int cost, const Batch *bt,
