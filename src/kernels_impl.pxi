@@ -240,7 +240,10 @@ cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
     cdef floating *Wp = <floating *> L.Wp
     cdef const floating *B
     cdef Py_ssize_t b_ks, i, cb_lo, cb_hi, kb, k0, klen
-    cdef Py_ssize_t n_kb = (L.n_in + CNET_KC - 1) // CNET_KC
+    # Large batches (packed W) sum k in blocks; a small batch has too few
+    # row blocks to reuse a block of the panel, and pays for the extra passes.
+    cdef Py_ssize_t kc = CNET_KC if Wp != NULL else max(L.n_in, 1)
+    cdef Py_ssize_t n_kb = (L.n_in + kc - 1) // kc
 
     if Wp != NULL and bt.pack:
         # Pack W^T into panels first (each thread its share), so that the
@@ -265,8 +268,8 @@ cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
     # its partial sums in A (the same sequential sum: no bit changes).  A
     # thread's tiles are the same in every block, so no barrier is needed.
     for kb in range(n_kb):
-        k0 = kb * CNET_KC
-        klen = min(<Py_ssize_t> CNET_KC, L.n_in - k0)
+        k0 = kb * kc
+        klen = min(kc, L.n_in - k0)
         for t in range(t_lo, t_hi):
             if softmax:
                 rb = t // n_cb
