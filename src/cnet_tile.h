@@ -157,14 +157,6 @@ static inline cnet_vd cnet_exp_vd(cnet_vd x) {
         c20 += (x2) * b0; c21 += (x2) * b1; c30 += (x3) * b0; c31 += (x3) * b1;     \
         c40 += (x4) * b0; c41 += (x4) * b1; c50 += (x5) * b0; c51 += (x5) * b1; }
 
-#define CNET_ACC_ROWS(T, V, NV)                                                      \
-    const T *a0 = rows[CNET_CLAMP(0, mr)], *a1 = rows[CNET_CLAMP(1, mr)],           \
-            *a2 = rows[CNET_CLAMP(2, mr)], *a3 = rows[CNET_CLAMP(3, mr)],           \
-            *a4 = rows[CNET_CLAMP(4, mr)], *a5 = rows[CNET_CLAMP(5, mr)];           \
-    CNET_ACC_DECLARE(V)                                                              \
-    for (ptrdiff_t p = 0; p < k; p++)                                                \
-        CNET_ACC_STEP(V, NV, a0[p], a1[p], a2[p], a3[p], a4[p], a5[p])
-
 /* Continue sums stored earlier in rows init[clamp(r) * ld] (a previous block
  * of k): the same sequential sum, so blocking k changes no bit. */
 #define CNET_ACC_LOAD(V, NV, init, ld)                                               \
@@ -191,6 +183,8 @@ static inline cnet_vd cnet_exp_vd(cnet_vd x) {
     CNET_ACC_LOAD(V, NV, init, ld)                                                   \
     for (ptrdiff_t p = 0; p < k; p++)                                                \
         CNET_ACC_STEP(V, NV, a0[p], a1[p], a2[p], a3[p], a4[p], a5[p])
+
+#define CNET_ACC_ROWS(T, V, NV) CNET_ACC_ROWS_FROM(T, V, NV, (const T *)0, 0)
 
 /* Apply F to the accumulator pairs of the first mr rows. */
 #define CNET_FINISH(F)                                                               \
