@@ -15,8 +15,9 @@
 #   operand instead of striding through memory (nr: the tile width).
 #     D  (ld / nr, m_cap, nr):  delta[s, j] at D[j // nr, s, j % nr]
 #     DT (ld_m / nr, n_out, nr): delta[s, j] at DT[s // nr, j, s % nr]
-#   Wp (ld / nr, n_in, nr) is the same layout for W^T, packed at the start of
-#   a forward pass over a large batch (None for small ones).
+#   Wp (ld / nr, n_in, nr) is the same layout for W^T, for large batches
+#   only (None for small ones): packed by the first forward pass of a call,
+#   then kept current by the update, which writes each new tile to both.
 # * Tiles read and write full padded widths; padding columns of W, b and D
 #   stay 0, those of A hold act(0) and are never read as data.
 #
