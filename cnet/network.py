@@ -76,7 +76,14 @@ class Network:
         self.seed = seed
         self._rng = np.random.default_rng(seed)
         self._acts = [self.activation] * (self.num_layers - 2) + [self.output_activation]
-        # Kernel-side storage: W^T padded to (n_in, ld), b padded to (ld,).
+        self._allocate()
+        self._initialize(self.init)
+
+    _STORAGE = ("_Wt", "_b", "_w_views", "_b_views", "_weights", "_biases")
+
+    def _allocate(self):
+        """Kernel-side storage, W^T padded to (n_in, ld) and b to (ld,), and
+        the public views of it with the book's shapes."""
         self._Wt = [np.zeros((n_in, padded(n_out)), dtype=self.dtype)
                     for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:])]
         self._b = [np.zeros(padded(n_out), dtype=self.dtype) for n_out in self.sizes[1:]]
@@ -84,7 +91,22 @@ class Network:
         self._b_views = [b[:n].reshape(n, 1) for b, n in zip(self._b, self.sizes[1:])]
         self._weights = list(self._w_views)
         self._biases = list(self._b_views)
-        self._initialize(self.init)
+
+    # Pickling (and copy.deepcopy) would copy the views apart from the
+    # storage they look into: keep the parameters, rebuild the storage.
+    def __getstate__(self):
+        self._sync()
+        state = {k: v for k, v in self.__dict__.items() if k not in self._STORAGE}
+        state["weights"] = [w.copy() for w in self._w_views]
+        state["biases"] = [b.copy() for b in self._b_views]
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        weights, biases = state.pop("weights"), state.pop("biases")
+        self.__dict__.update(state)
+        self._allocate()
+        self._sync(weights=weights, biases=biases)
 
     # -- parameters ---------------------------------------------------------
 

@@ -69,3 +69,27 @@ def test_weights_edited_between_calls_are_used():
                         np.arange(96), 48, 0.1)
     np.testing.assert_array_equal(a.weights[0], b.weights[0])
     np.testing.assert_allclose(a.weights[0], W[0], rtol=1e-12)
+
+
+def test_pickle_and_deepcopy_keep_weights_wired_to_the_kernels():
+    """A copied network trains exactly like the original, and its weights
+    stay views of its own storage (edits in place take effect)."""
+    import copy
+    import pickle
+
+    rng = np.random.default_rng(3)
+    X = rng.uniform(0, 1, size=(60, 8))
+    y = rng.integers(3, size=60)
+    net = cnet.Network([8, 7, 3], seed=4)
+    net.fit(X, y, 1, 10, 0.5)
+    for clone in (pickle.loads(pickle.dumps(net)), copy.deepcopy(net)):
+        for a, b in zip(clone.weights + clone.biases, net.weights + net.biases):
+            np.testing.assert_array_equal(a, b)
+        twin = pickle.loads(pickle.dumps(net))
+        clone.fit(X, y, 2, 10, 0.5)
+        twin.fit(X, y, 2, 10, 0.5)
+        np.testing.assert_array_equal(clone.weights[0], twin.weights[0])
+        assert not np.array_equal(clone.weights[0], net.weights[0])  # it trained
+        clone.weights[0][:] = 0.0
+        clone.biases[0][:] = 0.0
+        np.testing.assert_allclose(clone.forward(X[:2])[:, :], clone.forward(X[2:4]))
