@@ -38,7 +38,7 @@ enum { CNET_IDENTITY = 0, CNET_SIGMOID = 1, CNET_TANH = 2, CNET_RELU = 3,
 #define CNET_KC 256    /* the forward pass sums k in blocks of this: a block of
                           a B panel (CNET_KC x NR, 16 KB) stays in L1 */
 
-#if defined(__GNUC__) || defined(__clang__)
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(CNET_NO_VECTOR_EXT)
 #  if defined(__AVX__)
 #    define CNET_VBYTES 32
 #    define CNET_ISA_NAME "avx2-fma"
@@ -91,6 +91,14 @@ static inline void cnet_prefetch_w(const void *p, size_t bytes) {
  * (mr < MR rows left) re-reads its last valid row instead of running past
  * the end of the operand; the caller stores only the first mr rows. */
 #define CNET_CLAMP(r, mr) ((r) < (mr) ? (r) : (mr) - 1)
+
+/* The first nc columns of the mr rows of out, also stored transposed into outT
+ * (when given): the next layer's update reads its input that way. */
+#define CNET_STORE_TRANSPOSED(out, ld, outT, ldT, mr, nc)                            \
+    if (outT)                                                                        \
+        for (int r_ = 0; r_ < (mr); r_++)                                            \
+            for (int c_ = 0; c_ < (nc); c_++)                                        \
+                (outT)[c_ * (ldT) + r_] = (out)[r_ * (ld) + c_];
 
 #if CNET_HAVE_VECTOR_EXT
 
@@ -229,10 +237,7 @@ static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, in
         for (int r = 0; r < mr; r++)                                                 \
             for (int c = 0; c < 2 * NV; c++)                                         \
                 out[r * ld + c] = (T)tanh(out[r * ld + c]);                          \
-    if (outT)                                                                        \
-        for (int r = 0; r < mr; r++)                                                 \
-            for (int c = 0; c < nc; c++)                                             \
-                outT[c * ldT + r] = out[r * ld + c];                                 \
+    CNET_STORE_TRANSPOSED(out, ld, outT, ldT, mr, nc)                                \
 }                                                                                    \
 /* w[r][:] := decay w[r][:] - scale sum_p A(r, p) B(p, :), rows r < mr, full        \
  * width: the SGD step, in place (padding columns stay 0: their B is 0).  With wp,  \
@@ -309,10 +314,7 @@ static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, in
         }                                                                            \
     }                                                                                \
     if (!last) return;                                                               \
-    if (outT)                                                                        \
-        for (int r = 0; r < mr; r++)                                                 \
-            for (int c = 0; c < nc; c++)                                             \
-                outT[c * ldT + r] = out[r * ld + c];                                 \
+    CNET_STORE_TRANSPOSED(out, ld, outT, ldT, mr, nc)                                \
 }                                                                                    \
 static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr, \
         const T *b, ptrdiff_t b_ks, T *w, ptrdiff_t ld, T decay, T scale, T *wp) {   \
