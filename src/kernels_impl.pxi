@@ -18,6 +18,9 @@
 #   Wp (ld / nr, n_in, nr) is the same layout for W^T, for large batches
 #   only (None for small ones): packed by the first forward pass of a call,
 #   then kept current by the update, which writes each new tile to both.
+# * Xin (m_cap, n_in): the mini-batch's rows of X, gathered by the first
+#   phase of every batch; the first layer's forward pass and the transpose
+#   for its update read these instead of rows scattered over X.
 # * Tiles read and write full padded widths; padding columns of W, b and D
 #   stay 0, those of A hold act(0) and are never read as data.
 #
@@ -30,6 +33,7 @@
 from cython.parallel cimport parallel
 from libc.math cimport exp, expf, tanh, tanhf, log, logf
 from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy
 
 include "openmp_shim.pxi"
 
@@ -107,6 +111,9 @@ cdef struct Layer:
 cdef struct Batch:
     const void *X          # input rows (n_samples, x_ld)
     Py_ssize_t x_ld
+    void *Xin              # the mini-batch's rows of X, gathered (m_cap, n_in):
+                           # every later phase reads the batch from here, close
+                           # by in cache, instead of from rows all over X
     const void *T          # targets (n_samples, t_ld), or NULL: use labels
     Py_ssize_t t_ld
     const Py_ssize_t *labels
@@ -163,6 +170,23 @@ cdef inline floating _log_clipped(floating a) noexcept nogil:
         return log(a)
 
 
+cdef inline void _softmax_row(floating *out, Py_ssize_t n) noexcept nogil:
+    """out[:n] := softmax(out[:n]) (shifted by the max: no overflow)."""
+    cdef Py_ssize_t c
+    cdef floating mx = out[0], total = 0
+    for c in range(1, n):
+        if out[c] > mx:
+            mx = out[c]
+    for c in range(n):
+        if floating is float:
+            out[c] = expf(out[c] - mx)
+        else:
+            out[c] = exp(out[c] - mx)
+        total = total + out[c]
+    for c in range(n):
+        out[c] = out[c] / total
+
+
 cdef inline int _nr(floating *dummy) noexcept nogil:
     if floating is float:
         return CNET_NR_F32
@@ -201,11 +225,11 @@ cdef inline void _update_rows(Py_ssize_t k, const floating **rows, int mr,
         cnet_update_rows_f64(k, rows, mr, b, b_ks, w, ld, decay, scale, wp)
 
 
-cdef inline const floating *_in_row(const Layer *prev, const Batch *bt,
+cdef inline const floating *_in_row(const Layer *L, const Layer *prev, const Batch *bt,
                                     Py_ssize_t s, floating *dummy) noexcept nogil:
-    """Row s of the layer's input: a row of X through the index, or of A."""
+    """Row s of the layer's input: of the gathered batch, or of A below."""
     if prev == NULL:
-        return <const floating *> bt.X + bt.idx[s] * bt.x_ld
+        return <const floating *> bt.Xin + s * L.n_in
     return <const floating *> prev.A + s * prev.ld
 
 
@@ -218,6 +242,19 @@ cdef inline void _my_range(Py_ssize_t n, int tid, int nt,
 
 # ---------------------------------------------------------------------------
 # phases: each is called by every thread of the region with (tid, nt)
+
+cdef void _gather_phase(const Layer *L, const Batch *bt, int tid, int nt,
+                        floating *dummy) noexcept nogil:
+    """Xin[s] := X[idx[s]], s < m: the batch, gathered once.  Read in place, the
+    rows of a shuffled batch are scattered over all of X, and each product
+    that reads them would wait on memory again."""
+    cdef Py_ssize_t s, s_lo, s_hi
+    _my_range(bt.m, tid, nt, &s_lo, &s_hi)
+    for s in range(s_lo, s_hi):
+        memcpy(<floating *> bt.Xin + s * L.n_in,
+               <const floating *> bt.X + bt.idx[s] * bt.x_ld, L.n_in * sizeof(floating))
+
+
 
 cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
                          floating *AT_out, int tid, int nt) noexcept nogil:
@@ -234,8 +271,6 @@ cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
     cdef const floating *W = <const floating *> L.W
     cdef const floating *b = <const floating *> L.b
     cdef floating *A = <floating *> L.A
-    cdef floating *out
-    cdef floating mx, total
     cdef int softmax = L.act == SOFTMAX
     cdef int act = IDENTITY if softmax else L.act
     cdef floating *Wp = <floating *> L.Wp
@@ -283,7 +318,7 @@ cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
             s0 = rb * CNET_MR
             mr = <int> min(<Py_ssize_t> CNET_MR, m - s0)
             for r in range(mr):
-                rows[r] = _in_row(prev, bt, s0 + r, dummy) + k0
+                rows[r] = _in_row(L, prev, bt, s0 + r, dummy) + k0
             j0 = cb * nr
             if Wp != NULL:
                 B, b_ks = Wp + (cb * L.n_in + k0) * nr, nr
@@ -294,20 +329,7 @@ cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
                           <int> min(<Py_ssize_t> nr, n_out - j0), kb == 0, kb == n_kb - 1)
             if softmax and cb == n_cb - 1 and kb == n_kb - 1:
                 for r in range(mr):
-                    out = A + (s0 + r) * ld
-                    mx = out[0]
-                    for c in range(1, n_out):
-                        if out[c] > mx:
-                            mx = out[c]
-                    total = 0
-                    for c in range(n_out):
-                        if floating is float:
-                            out[c] = expf(out[c] - mx)
-                        else:
-                            out[c] = exp(out[c] - mx)
-                        total = total + out[c]
-                    for c in range(n_out):
-                        out[c] = out[c] / total
+                    _softmax_row(A + (s0 + r) * ld, n_out)
 
 
 cdef void _output_delta_phase(const Layer *L, int cost, const Batch *bt,
@@ -398,8 +420,8 @@ cdef void _backprop_phase(const Layer *L, const Layer *prev, const Batch *bt,
 
 cdef void _transpose_input_phase(const Layer *L, const Batch *bt, int tid, int nt,
                                  floating *dummy) noexcept nogil:
-    """L.ATin[i, s] := X[idx[s], i]: the batch of X, transposed for the first
-    layer's update (every other layer's is written by the layer below)."""
+    """L.ATin[i, s] := Xin[s, i]: the batch, transposed for the first layer's
+    update (every other layer's is written by the layer below)."""
     cdef Py_ssize_t i, i0, i1, i_lo, i_hi, s
     cdef floating *XT = <floating *> L.ATin
     cdef const floating *x
@@ -409,7 +431,7 @@ cdef void _transpose_input_phase(const Layer *L, const Batch *bt, int tid, int n
     for i0 in range(i_lo, i_hi, 16):
         i1 = min(i0 + 16, i_hi)
         for s in range(bt.m):
-            x = <const floating *> bt.X + bt.idx[s] * bt.x_ld
+            x = <const floating *> bt.Xin + s * L.n_in
             for i in range(i0, i1):
                 XT[i * bt.ld_m + s] = x[i]
 
@@ -438,10 +460,13 @@ cdef void _update_phase(const Layer *L, const Batch *bt, floating decay,
     cdef floating acc
     _my_range(n_ib * n_jb, tid, nt, &t_lo, &t_hi)
     for t in range(t_lo, t_hi):
-        # Panel-major: one panel of D (m x nr, contiguous) stays in L1 while
-        # every row block of W^T passes over it.
-        jb = t // n_ib
-        ib = t - jb * n_ib
+        # Row-block major: the block of A (CNET_MR rows of the transposed
+        # input, a few hundred bytes each) stays in L1 while the tile walks
+        # along rows of W, which the prefetchers then stream as plain rows;
+        # the D panels (all of D is m x ld, a few hundred KB) come from L2.
+        # Measured: 1.2-1.3x faster than panel-major on 784x512, m = 128.
+        ib = t // n_jb
+        jb = t - ib * n_jb
         i0 = ib * CNET_MR
         j0 = jb * nr
         mr = <int> min(<Py_ssize_t> CNET_MR, n_in - i0)
@@ -477,6 +502,8 @@ cdef void _forward_batch(const Layer *layers, int n_layers, const Batch *bt,
     activations transposed for the update of the layer above."""
     cdef int l
     cdef floating *AT_out
+    _gather_phase(&layers[0], bt, tid, nt, dummy)
+    cnet_barrier()
     for l in range(n_layers):
         AT_out = NULL
         if training and l + 1 < n_layers:
@@ -563,8 +590,9 @@ cdef void _forward_all(const Layer *layers, int n_layers, Batch proto,
 # Python entry points: collect pointers with the GIL, then one nogil call
 
 cdef Layer *_make_layers(list spec, floating *dummy) except NULL:
-    """spec: one tuple (W, b, act, A, D, DT, W_out, b_out, Wp or None, ATin)
-    per layer, arrays of the network's dtype laid out as the header says."""
+    """spec: one tuple (W, b, act, A, D, DT, W_out, b_out, Wp or None, ATin,
+    Xin or None) per layer, arrays of the network's dtype laid out as the
+    header says; the first layer's Xin (m_cap, n_in) is the gathered batch."""
     cdef int n_layers = len(spec), l
     cdef Layer *layers = <Layer *> malloc(n_layers * sizeof(Layer))
     cdef floating[:, ::1] W, A, W_out, ATin
@@ -574,7 +602,7 @@ cdef Layer *_make_layers(list spec, floating *dummy) except NULL:
         raise MemoryError()
     try:
         for l in range(n_layers):
-            W, b, act, A, D, DT, W_out, b_out, Wp_or_none, ATin = spec[l]
+            W, b, act, A, D, DT, W_out, b_out, Wp_or_none, ATin, _ = spec[l]
             layers[l].n_in = W.shape[0]
             layers[l].ld = W.shape[1]
             layers[l].n_out = DT.shape[1]
@@ -603,8 +631,10 @@ cdef Batch _make_batch(const floating[:, ::1] X, targets,
                        list spec, void *loss) except *:
     cdef Batch bt
     cdef const floating[:, ::1] T
+    cdef floating[:, ::1] Xin = spec[0][10]
     bt.X = &X[0, 0]
     bt.x_ld = X.shape[1]
+    bt.Xin = &Xin[0, 0]
     bt.T = NULL
     bt.t_ld = 0
     if targets is not None:
@@ -692,6 +722,8 @@ def layer_forward(const floating[:, ::1] X, const Py_ssize_t[::1] order,
         with nogil, parallel(num_threads=n_threads):
             tid = omp_get_thread_num()
             nt = omp_get_num_threads()
+            _gather_phase(&layers[0], &bt, tid, nt, <floating *> NULL)
+            cnet_barrier()
             _forward_phase(&layers[0], NULL, &bt, <floating *> NULL, tid, nt)
     finally:
         free(layers)
@@ -741,6 +773,8 @@ def update(const floating[:, ::1] X, const Py_ssize_t[::1] order, list spec,
         with nogil, parallel(num_threads=n_threads):
             tid = omp_get_thread_num()
             nt = omp_get_num_threads()
+            _gather_phase(&layers[0], &bt, tid, nt, <floating *> NULL)
+            cnet_barrier()
             _transpose_input_phase(&layers[0], &bt, tid, nt, <floating *> NULL)
             cnet_barrier()
             _update_phase(&layers[0], &bt, <floating> decay, <floating> scale, tid, nt)
