@@ -210,14 +210,6 @@ static inline V cnet_act_##SUF(V z, int act) {                                  
     default: return z;  /* identity; tanh is applied after, element-wise */          \
     }                                                                                \
 }                                                                                    \
-/* tile[r][:] := sum_p A(r, p) B(p, :), all MR rows (delta propagation). */          \
-static inline void cnet_tile_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr,   \
-                                        const T *b, ptrdiff_t b_ks, T *tile) {       \
-    CNET_ACC_ROWS(T, V, NV)                                                          \
-    V *t = (V *)tile;                                                                \
-    t[0] = c00; t[1] = c01; t[2] = c10; t[3] = c11; t[4] = c20; t[5] = c21;         \
-    t[6] = c30; t[7] = c31; t[8] = c40; t[9] = c41; t[10] = c50; t[11] = c51;       \
-}                                                                                    \
 /* out[r][:] := act(sum_p A(r, p) B(p, :) + bias), rows r < mr, full width:      \
  * the forward pass with bias and activation fused.  With outT, the first nc    \
  * columns are also stored transposed, outT[c * ldT + r]: the next layer's       \
@@ -251,6 +243,15 @@ static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows, int
         cnet_prefetch_w(w + r * ld, 2 * NV * sizeof(T));                             \
     CNET_ACC_ROWS(T, V, NV)                                                          \
     CNET_FINISH(CNET_STORE_UPD_##SUF)                                                \
+}                                                                                    \
+/* dt[r * dt_ld + c] := (sum_p A(r, p) B(p, c)) * sigma'(a[r * a_ld + c]), rows     \
+ * r < mr, full width: delta propagation with the derivative fused, sigma'       \
+ * written in terms of the activation a (as _dact in kernels_impl.pxi). */        \
+static inline void cnet_backprop_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr, \
+        const T *b, ptrdiff_t b_ks, const T *a, ptrdiff_t a_ld, int act,            \
+        T *dt, ptrdiff_t dt_ld) {                                                    \
+    CNET_ACC_ROWS(T, V, NV)                                                          \
+    CNET_FINISH(CNET_STORE_DACT_##SUF)                                               \
 }
 
 #define CNET_STORE_RAW_f32(r, x0, x1)                                                \
@@ -275,6 +276,32 @@ static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows, int
       *w0 = n0; *w1 = n1;                                                            \
       if (wp) { *(cnet_vd *)(wp + (r) * CNET_NR_F64) = n0;                           \
                 *(cnet_vd *)(wp + (r) * CNET_NR_F64 + CNET_VBYTES / 8) = n1; } }
+
+/* sigma'(z) from a = sigma(z), lanes of a vector (activation codes above). */
+#define CNET_DEFINE_DACT(SUF, T, V, VI)                                              \
+static inline V cnet_dact_##SUF(V a, int act) {                                      \
+    const V zero = {0}, one = zero + 1;                                              \
+    switch (act) {                                                                   \
+    case CNET_SIGMOID: return a * (1 - a);                                           \
+    case CNET_TANH: return 1 - a * a;                                                \
+    case CNET_RELU: return CNET_SELECT(VI, V, a > zero, one, zero);                  \
+    case CNET_LEAKY_RELU:                                                            \
+        return CNET_SELECT(VI, V, a > zero, one, zero + (T)CNET_LEAKY_SLOPE);        \
+    default: return one;                                                             \
+    }                                                                                \
+}
+CNET_DEFINE_DACT(f32, float, cnet_vf, cnet_vfi)
+CNET_DEFINE_DACT(f64, double, cnet_vd, cnet_vdi)
+#define CNET_STORE_DACT_f32(r, x0, x1)                                               \
+    { const float *ar = a + (r) * a_ld; float *o = dt + (r) * dt_ld;                \
+      *(cnet_vf *)o = (x0) * cnet_dact_f32(*(const cnet_vf *)ar, act);              \
+      *(cnet_vf *)(o + CNET_VBYTES / 4) =                                            \
+          (x1) * cnet_dact_f32(*(const cnet_vf *)(ar + CNET_VBYTES / 4), act); }
+#define CNET_STORE_DACT_f64(r, x0, x1)                                               \
+    { const double *ar = a + (r) * a_ld; double *o = dt + (r) * dt_ld;              \
+      *(cnet_vd *)o = (x0) * cnet_dact_f64(*(const cnet_vd *)ar, act);              \
+      *(cnet_vd *)(o + CNET_VBYTES / 8) =                                            \
+          (x1) * cnet_dact_f64(*(const cnet_vd *)(ar + CNET_VBYTES / 8), act); }
 
 CNET_DEFINE_TILE(f32, float, cnet_vf, cnet_vfi, (CNET_VBYTES / 4), cnet_exp_vf)
 CNET_DEFINE_TILE(f64, double, cnet_vd, cnet_vdi, (CNET_VBYTES / 8), cnet_exp_vd)
@@ -324,6 +351,22 @@ static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows, int
         for (int c = 0; c < NR; c++)                                                 \
         {   w[r * ld + c] = decay * w[r * ld + c] - scale * tile[NR * r + c];        \
             if (wp) wp[r * NR + c] = w[r * ld + c];  }                               \
+}                                                                                    \
+static inline void cnet_backprop_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr, \
+        const T *b, ptrdiff_t b_ks, const T *a, ptrdiff_t a_ld, int act,            \
+        T *dt, ptrdiff_t dt_ld) {                                                    \
+    T tile[CNET_MR * NR];                                                            \
+    cnet_tile_rows_##SUF(k, rows, mr, b, b_ks, tile);                                \
+    for (int r = 0; r < mr; r++)                                                     \
+        for (int c = 0; c < NR; c++) {                                               \
+            const T x = a[r * a_ld + c];                                             \
+            const T g = act == CNET_SIGMOID ? x * (1 - x)                            \
+                      : act == CNET_TANH ? 1 - x * x                                 \
+                      : act == CNET_RELU ? (x > 0 ? (T)1 : (T)0)                     \
+                      : act == CNET_LEAKY_RELU ? (x > 0 ? (T)1 : (T)CNET_LEAKY_SLOPE) \
+                      : (T)1;                                                        \
+            dt[r * dt_ld + c] = tile[NR * r + c] * g;                                \
+        }                                                                            \
 }
 
 CNET_DEFINE_TILE(f32, float, CNET_NR_F32)

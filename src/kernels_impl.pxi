@@ -46,10 +46,6 @@ cdef extern from "cnet_tile.h":
         CNET_NR_F64
     const char *CNET_ISA_NAME
     void cnet_prefetch(const void *p, size_t nbytes) noexcept nogil
-    void cnet_tile_rows_f32(Py_ssize_t k, const float **rows, int mr,
-                            const float *b, Py_ssize_t b_ks, float *tile) noexcept nogil
-    void cnet_tile_rows_f64(Py_ssize_t k, const double **rows, int mr,
-                            const double *b, Py_ssize_t b_ks, double *tile) noexcept nogil
     void cnet_forward_rows_f32(Py_ssize_t k, const float **rows, int mr,
                                const float *b, Py_ssize_t b_ks, const float *bias, int act,
                                float *out, Py_ssize_t ld, float *outT, Py_ssize_t ldT,
@@ -64,6 +60,14 @@ cdef extern from "cnet_tile.h":
     void cnet_update_rows_f64(Py_ssize_t k, const double **rows, int mr,
                               const double *b, Py_ssize_t b_ks, double *w, Py_ssize_t ld,
                               double decay, double scale, double *wp) noexcept nogil
+    void cnet_backprop_rows_f32(Py_ssize_t k, const float **rows, int mr,
+                                const float *b, Py_ssize_t b_ks, const float *a,
+                                Py_ssize_t a_ld, int act, float *dt,
+                                Py_ssize_t dt_ld) noexcept nogil
+    void cnet_backprop_rows_f64(Py_ssize_t k, const double **rows, int mr,
+                                const double *b, Py_ssize_t b_ks, const double *a,
+                                Py_ssize_t a_ld, int act, double *dt,
+                                Py_ssize_t dt_ld) noexcept nogil
     enum:
         IDENTITY "CNET_IDENTITY"
         SIGMOID "CNET_SIGMOID"
@@ -192,15 +196,6 @@ cdef inline int _nr(floating *dummy) noexcept nogil:
         return CNET_NR_F32
     else:
         return CNET_NR_F64
-
-
-cdef inline void _tile_rows(Py_ssize_t k, const floating **rows, int mr,
-                            const floating *b, Py_ssize_t b_ks,
-                            floating *tile) noexcept nogil:
-    if floating is float:
-        cnet_tile_rows_f32(k, rows, mr, b, b_ks, tile)
-    else:
-        cnet_tile_rows_f64(k, rows, mr, b, b_ks, tile)
 
 
 cdef inline void _forward_rows(Py_ssize_t k, const floating **rows, int mr,
@@ -381,19 +376,16 @@ cdef void _backprop_phase(const Layer *L, const Layer *prev, const Batch *bt,
     cdef Py_ssize_t m = bt.m, n_in = L.n_in, ld_m = bt.ld_m
     cdef Py_ssize_t n_ib = (n_in + CNET_MR - 1) // CNET_MR
     cdef Py_ssize_t n_sb = (m + nr - 1) // nr
-    cdef Py_ssize_t t, t_lo, t_hi, ib, sb, i0, s0, r, c, nc, i, s
+    cdef Py_ssize_t t, t_lo, t_hi, ib, sb, i0, s0, r, c, nc
     cdef int mr
     cdef const floating *rows[CNET_MR]
-    cdef floating tile[CNET_MR * CNET_PAD]
     cdef const floating *W = <const floating *> L.W
     cdef const floating *DT = <const floating *> L.DT
     cdef const floating *AT = <const floating *> L.ATin
-    cdef const floating *a_i
     cdef floating *d_i
     cdef floating *dt_i
     cdef floating *D_p = <floating *> prev.D
     cdef floating *DT_p = <floating *> prev.DT
-    cdef floating d
     _my_range(n_ib * n_sb, tid, nt, &t_lo, &t_hi)
     for t in range(t_lo, t_hi):
         ib = t // n_sb
@@ -403,19 +395,22 @@ cdef void _backprop_phase(const Layer *L, const Layer *prev, const Batch *bt,
         for r in range(mr):
             rows[r] = W + (i0 + r) * L.ld
         s0 = sb * nr
-        _tile_rows(L.n_out, rows, mr, DT + sb * L.n_out * nr, nr, tile)
+        # The activations below come transposed (L.ATin): row i is contiguous
+        # in s, as is row i of a DT_p panel, so sigma' is applied and stored
+        # a vector at a time (all nr columns: DT_p's columns s >= m are
+        # padding that no stored result reads); D_p is nr apart: copied.
+        dt_i = DT_p + _dt_at(prev, s0, i0, nr)
+        if floating is float:
+            cnet_backprop_rows_f32(L.n_out, rows, mr, DT + sb * L.n_out * nr, nr,
+                                   AT + i0 * ld_m + s0, ld_m, prev.act, dt_i, nr)
+        else:
+            cnet_backprop_rows_f64(L.n_out, rows, mr, DT + sb * L.n_out * nr, nr,
+                                   AT + i0 * ld_m + s0, ld_m, prev.act, dt_i, nr)
         nc = min(<Py_ssize_t> nr, m - s0)
         for r in range(mr):
-            i = i0 + r
-            # The activations below, transposed (L.ATin): row i is contiguous
-            # in s, as are this tile's row of DT_p; D_p is nr apart.
-            a_i = AT + i * ld_m + s0
-            dt_i = DT_p + _dt_at(prev, s0, i, nr)
-            d_i = D_p + _d_at(prev, s0, i, nr)
+            d_i = D_p + _d_at(prev, s0, i0 + r, nr)
             for c in range(nc):
-                d = tile[r * nr + c] * _dact(a_i[c], prev.act)
-                dt_i[c] = d
-                d_i[c * nr] = d
+                d_i[c * nr] = dt_i[r * nr + c]
 
 
 cdef void _transpose_input_phase(const Layer *L, const Batch *bt, int tid, int nt,
