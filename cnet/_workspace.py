@@ -8,7 +8,8 @@ panel layouts D (ld/nr, m_cap, nr) and DT (ld_m/nr, n_out, nr), where the
 update lands (W_out, b_out: the parameters themselves for training, zeroed
 gradient arrays for ``gradient``), Wp, scratch for W^T in panels (None
 for small batches, where packing would not pay), ATin (n_in, ld_m), the
-layer's input transposed, which its update reads, and, for the first layer
+layer's input transposed, which its update reads (a dummy for the first
+layer), and, for the first layer
 only (None elsewhere), Xin (m_cap, n_in): the batch's rows of X gathered into
 one block, which the first layer reads instead of X.  src/kernels_impl.pxi
 describes the layouts; ld = round_up(n_out, PAD), nr = the tile width.
@@ -48,7 +49,8 @@ class Workspace:
             DT = np.zeros((ld_m // nr, n_out, nr), dtype=Wt.dtype)
             Wp = np.zeros((ld // nr, n_in, nr), dtype=Wt.dtype) if m_cap >= PACK_MIN_ROWS else None
             W_out, b_out = (Wt, b) if gradients is None else gradients[l]
-            ATin = np.zeros((n_in, ld_m), dtype=Wt.dtype)
+            # The first layer's update reads the batch gathered in Xin in place.
+            ATin = np.zeros((n_in, ld_m) if l else (1, 1), dtype=Wt.dtype)
             Xin = np.zeros((m_cap, n_in), dtype=Wt.dtype) if l == 0 else None
             self.spec.append((Wt, b, act_code, A, D, DT, W_out, b_out, Wp, ATin, Xin))
 

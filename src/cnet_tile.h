@@ -194,6 +194,16 @@ static inline cnet_vd cnet_exp_vd(cnet_vd x) {
 
 #define CNET_ACC_ROWS(T, V, NV) CNET_ACC_ROWS_FROM(T, V, NV, (const T *)0, 0)
 
+/* The same with A(r, p) = rows[clamp(r)][p * a_ks]: the update of the first
+ * layer reads the gathered batch (samples p, features r) in place. */
+#define CNET_ACC_ROWS_KS(T, V, NV, a_ks)                                             \
+    const T *a0 = rows[CNET_CLAMP(0, mr)], *a1 = rows[CNET_CLAMP(1, mr)],           \
+            *a2 = rows[CNET_CLAMP(2, mr)], *a3 = rows[CNET_CLAMP(3, mr)],           \
+            *a4 = rows[CNET_CLAMP(4, mr)], *a5 = rows[CNET_CLAMP(5, mr)];           \
+    CNET_ACC_DECLARE(V)                                                              \
+    for (ptrdiff_t p = 0, q = 0; p < k; p++, q += (a_ks))                           \
+        CNET_ACC_STEP(V, NV, a0[q], a1[q], a2[q], a3[q], a4[q], a5[q])
+
 /* Apply F to the accumulator pairs of the first mr rows. */
 #define CNET_FINISH(F)                                                               \
     F(0, c00, c01) if (mr > 1) F(1, c10, c11) if (mr > 2) F(2, c20, c21)            \
@@ -235,13 +245,14 @@ static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, in
  * width: the SGD step, in place (padding columns stay 0: their B is 0).  With wp,  \
  * the new rows also go to wp[r][:] (the packed panel the forward pass reads), so   \
  * the panels never need packing again within a call. */                            \
-static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr, \
-        const T *b, ptrdiff_t b_ks, T *w, ptrdiff_t ld, T decay, T scale, T *wp) {   \
+static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows,        \
+        ptrdiff_t a_ks, int mr, const T *b, ptrdiff_t b_ks, T *w, ptrdiff_t ld,     \
+        T decay, T scale, T *wp) {                                                   \
     /* W is large and each tile of it is touched once per mini-batch: fetch it     \
      * now so that the read-modify-write at the end does not wait for memory. */   \
     for (int r = 0; r < mr; r++)                                                     \
         cnet_prefetch_w(w + r * ld, 2 * NV * sizeof(T));                             \
-    CNET_ACC_ROWS(T, V, NV)                                                          \
+    CNET_ACC_ROWS_KS(T, V, NV, a_ks)                                                 \
     CNET_FINISH(CNET_STORE_UPD_##SUF)                                                \
 }                                                                                    \
 /* dt[r * dt_ld + c] := (sum_p A(r, p) B(p, c)) * sigma'(a[r * a_ld + c]), rows     \
@@ -318,13 +329,13 @@ static inline T cnet_act_##SUF(T z, int act) {                                  
     default: return z;                                                               \
     }                                                                                \
 }                                                                                    \
-static inline void cnet_tile_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr,   \
-                                        const T *b, ptrdiff_t b_ks, T *tile) {       \
+static inline void cnet_tile_rows_##SUF(ptrdiff_t k, const T *const *rows,          \
+        ptrdiff_t a_ks, int mr, const T *b, ptrdiff_t b_ks, T *tile) {               \
     for (int r = 0; r < CNET_MR; r++) {                                              \
         const T *a = rows[CNET_CLAMP(r, mr)];                                        \
         for (int c = 0; c < NR; c++) {                                               \
             T s = 0;                                                                 \
-            for (ptrdiff_t p = 0; p < k; p++) s += a[p] * b[p * b_ks + c];           \
+            for (ptrdiff_t p = 0; p < k; p++) s += a[p * a_ks] * b[p * b_ks + c];    \
             tile[NR * r + c] = s;                                                    \
         }                                                                            \
     }                                                                                \
@@ -343,10 +354,11 @@ static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, in
     if (!last) return;                                                               \
     CNET_STORE_TRANSPOSED(out, ld, outT, ldT, mr, nc)                                \
 }                                                                                    \
-static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr, \
-        const T *b, ptrdiff_t b_ks, T *w, ptrdiff_t ld, T decay, T scale, T *wp) {   \
+static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows,        \
+        ptrdiff_t a_ks, int mr, const T *b, ptrdiff_t b_ks, T *w, ptrdiff_t ld,     \
+        T decay, T scale, T *wp) {                                                   \
     T tile[CNET_MR * NR];                                                            \
-    cnet_tile_rows_##SUF(k, rows, mr, b, b_ks, tile);                                \
+    cnet_tile_rows_##SUF(k, rows, a_ks, mr, b, b_ks, tile);                                \
     for (int r = 0; r < mr; r++)                                                     \
         for (int c = 0; c < NR; c++)                                                 \
         {   w[r * ld + c] = decay * w[r * ld + c] - scale * tile[NR * r + c];        \
@@ -356,7 +368,7 @@ static inline void cnet_backprop_rows_##SUF(ptrdiff_t k, const T *const *rows, i
         const T *b, ptrdiff_t b_ks, const T *a, ptrdiff_t a_ld, int act,            \
         T *dt, ptrdiff_t dt_ld) {                                                    \
     T tile[CNET_MR * NR];                                                            \
-    cnet_tile_rows_##SUF(k, rows, mr, b, b_ks, tile);                                \
+    cnet_tile_rows_##SUF(k, rows, 1, mr, b, b_ks, tile);                             \
     for (int r = 0; r < mr; r++)                                                     \
         for (int c = 0; c < NR; c++) {                                               \
             const T x = a[r * a_ld + c];                                             \
