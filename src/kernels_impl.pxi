@@ -278,6 +278,9 @@ cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
     # row blocks to reuse a block of the panel, and pays for the extra passes.
     cdef Py_ssize_t kc = CNET_KC if Wp != NULL else max(L.n_in, 1)
     cdef Py_ssize_t n_kb = (L.n_in + kc - 1) // kc
+    # Blocks of equal length (784 = 4 x 196, not 3 x 256 + 16): a short last
+    # block pays the load and store of every partial tile for little work.
+    kc = (L.n_in + n_kb - 1) // n_kb
 
     if Wp != NULL and bt.pack:
         # Pack W^T into panels first (each thread its share), so that the
