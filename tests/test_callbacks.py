@@ -160,7 +160,9 @@ def expected_stop(values, patience, mode):
 
 @pytest.mark.parametrize("patience", [1, 2])
 def test_early_stopping_stops_and_restores_the_best_epoch(data, patience):
-    epochs = 12
+    # Room enough for the noisy accuracy to stall on every kernel variant
+    # (each sums in its own order, so the trajectories differ).
+    epochs = 20
     rec = Recorder()
     reference = fit(new_net(), data, epochs, eta=8.0, callbacks=[rec])  # noisy accuracy
     last, best = expected_stop(reference["val_accuracy"], patience, "max")
