@@ -39,6 +39,7 @@ except ImportError:  # the suite still runs; BLAS thread counts are then not pin
     threadpool_limits = None
 
 N_SAMPLES = 50000
+SETTLE_SECONDS = 0.3  # idle time before a timed run next to a multi-threaded one
 BOOK = dict(sizes=[784, 30, 10], batch=10, eta=3.0)
 BIG = dict(sizes=[784, 512, 512, 10], batch=128, eta=0.05)
 
@@ -260,9 +261,17 @@ def main(argv=None):
         for name, run, threads, *_ in impls:  # warm-up epoch
             with limit_threads(threads):
                 run()
+        prev_threads = 1
         for r in range(rounds):
             for name, run, threads, dtype, max_rounds in impls:
                 if r < max_rounds:
+                    if max(threads, prev_threads) > 1:
+                        # A pool's threads spin for a while after a call (OpenBLAS's,
+                        # OpenMP's): on a 2-core machine they would take the next
+                        # implementation's second core.  Measured: cnet's 2-thread
+                        # forward 0.19 s right after NumPy's, 0.12 s after a pause.
+                        time.sleep(SETTLE_SECONDS)
+                    prev_threads = threads
                     with limit_threads(threads):
                         times[name].append(_timed(run))
         for name, run, threads, dtype, _ in impls:
