@@ -131,6 +131,14 @@ def _extensions():
         isa = ["/arch:AVX2"] if msvc else ["-mavx2", "-mfma"]
         exts.append(Extension("cnet._kernels_avx2", ["src/_kernels_avx2.pyx"],
                               extra_compile_args=isa, **common))
+        isa512 = ["/arch:AVX512"] if msvc else ["-mavx512f", "-mavx512dq"]
+        exts.append(Extension("cnet._kernels_avx512", ["src/_kernels_avx512.pyx"],
+                              extra_compile_args=isa512, **common))
+        if os.environ.get("CNET_BUILD_TEST_VARIANTS") == "1" and not msvc:
+            # The AVX-512 variant's layouts on AVX2 (see src/_kernels_wide.pyx).
+            exts.append(Extension("cnet._kernels_wide", ["src/_kernels_wide.pyx"],
+                                  extra_compile_args=isa + ["-DCNET_WIDE_ON_AVX2"],
+                                  **common))
     return cythonize(exts, include_path=["src"], compiler_directives={"language_level": 3})
 
 

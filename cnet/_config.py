@@ -1,5 +1,5 @@
 """What this build of cnet is: version, OpenMP, instruction set, threads."""
-from ._dispatch import kernels, _kernels_avx2, _kernels_baseline
+from ._dispatch import kernels, runnable
 from ._openmp_helpers import openmp_enabled, max_threads
 from ._threads import cpu_count, resolve_n_threads
 
@@ -12,8 +12,7 @@ def config():
         "version": __version__,
         "openmp": openmp_enabled(),
         "simd": kernels.ISA,
-        "simd_available": ["baseline"] + (
-            ["avx2-fma"] if _kernels_avx2 is not None and _kernels_baseline.cpu_has_avx2_fma() else []),
+        "simd_available": [module.ISA for module in runnable().values()],
         "threads_default": resolve_n_threads(None),
         "omp_max_threads": max_threads(),
         "cpu_count": cpu_count(),

@@ -16,8 +16,8 @@
  * same per-element arithmetic.
  *
  * The vector width follows the instruction set the file is compiled for
- * (-mavx2 gives 32-byte vectors, the baseline 16), so one source serves the
- * run-time-selected kernel variants.  NR is always two vectors and divides
+ * (-mavx512f gives 64-byte vectors, -mavx2 32, the baseline 16), so one
+ * source serves the run-time-selected kernel variants.  NR is always two vectors and divides
  * CNET_PAD, the row padding of every buffer read as B.
  */
 #ifndef CNET_TILE_H
@@ -34,12 +34,18 @@
 enum { CNET_IDENTITY = 0, CNET_SIGMOID = 1, CNET_TANH = 2, CNET_RELU = 3,
        CNET_LEAKY_RELU = 4, CNET_SOFTMAX = 5 };
 #define CNET_LEAKY_SLOPE 0.01
-#define CNET_PAD 16    /* rows read as B are padded to a multiple of this */
-#define CNET_KC 256    /* the forward pass sums k in blocks of this: a block of
-                          a B panel (CNET_KC x NR, 16 KB) stays in L1 */
 
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(CNET_NO_VECTOR_EXT)
-#  if defined(__AVX__)
+#  if defined(__AVX512F__)
+#    define CNET_VBYTES 64
+#    define CNET_ISA_NAME "avx512"
+#  elif defined(CNET_WIDE_ON_AVX2)
+/* A test build: AVX-512's vector width and layouts, which GCC lowers to
+ * pairs of AVX2 instructions, so that the AVX-512 variant's code paths run
+ * (and are tested) on CPUs without AVX-512. */
+#    define CNET_VBYTES 64
+#    define CNET_ISA_NAME "avx512-layout-on-avx2"
+#  elif defined(__AVX__)
 #    define CNET_VBYTES 32
 #    define CNET_ISA_NAME "avx2-fma"
 #  elif defined(__ARM_NEON) || defined(__aarch64__)
@@ -64,6 +70,11 @@ typedef long long cnet_vdi __attribute__((vector_size(CNET_VBYTES)));  /* double
 #  define CNET_NR_F32 8
 #  define CNET_NR_F64 4
 #endif
+/* Rows read as B are padded to a multiple of this: of every tile width. */
+#define CNET_PAD (CNET_NR_F32 > 16 ? CNET_NR_F32 : 16)
+/* The forward pass sums k in blocks of this: a block of a B panel
+ * (CNET_KC x NR floats, 16 KB) stays in L1. */
+#define CNET_KC (CNET_NR_F32 > 16 ? 128 : 256)
 
 /* Ask for the cache lines of [p, p + bytes) ahead of use (into L2): the
  * rows of the next mini-batch are random rows of a large X, and waiting for

@@ -91,20 +91,44 @@ print(cnet.config()["simd"])
 
 
 def test_every_simd_variant_gives_the_same_training(tmp_path):
-    """Forcing the baseline kernels (CNET_SIMD) agrees with the default
-    variant to float tolerance (FMA rounds once where the baseline rounds
-    twice, so bits may differ)."""
+    """Every kernel variant this machine can run (CNET_SIMD) agrees with the
+    default one to float tolerance (FMA rounds once where the baseline rounds
+    twice, so bits may differ); the AVX-512 layouts run on AVX2 (the test
+    build "wide") sum exactly as AVX2 does, so they agree bit for bit."""
+    from cnet import _dispatch
     results = {}
-    for variant in ("baseline", ""):
+    for variant in [""] + list(_dispatch.runnable()):
         out = str(tmp_path / f"w_{variant or 'default'}.npy")
         env = dict(os.environ, CNET_SIMD=variant)
         proc = subprocess.run([sys.executable, "-c", _VARIANT_SCRIPT.format(out=out)],
                               env=env, capture_output=True, text=True, check=True,
                               cwd=tmp_path)  # keep the unbuilt source tree off sys.path
         results[variant] = (proc.stdout.strip(), np.load(out))
-    from cnet import _kernels_baseline
-    assert results["baseline"][0] == _kernels_baseline.ISA  # "baseline", "neon" or "scalar"
-    np.testing.assert_allclose(results["baseline"][1], results[""][1], rtol=1e-7, atol=1e-9)
+    for variant, module in _dispatch.runnable().items():
+        assert results[variant][0] == module.ISA
+        np.testing.assert_allclose(results[variant][1], results[""][1], rtol=1e-7, atol=1e-9)
+    if "wide" in results:
+        np.testing.assert_array_equal(results["wide"][1], results["avx2"][1])
+
+
+def test_the_widest_runnable_variant_is_the_default():
+    from cnet import _dispatch
+    found = _dispatch.runnable()
+    if os.environ.get("CNET_SIMD"):
+        pytest.skip("CNET_SIMD forces a variant")
+    widest = next(name for name in ("avx512", "avx2", "baseline") if name in found)
+    assert _dispatch.kernels is found[widest]
+
+
+def test_an_unrunnable_or_unknown_variant_is_refused(tmp_path):
+    from cnet import _dispatch
+    missing = [v for v in _dispatch.VARIANTS if v not in _dispatch.runnable()]
+    for variant in missing + ["sse9"]:
+        env = dict(os.environ, CNET_SIMD=variant)
+        proc = subprocess.run([sys.executable, "-c", "import cnet"], env=env,
+                              capture_output=True, text=True, cwd=tmp_path)
+        assert proc.returncode != 0
+        assert "CNET_SIMD" in proc.stderr
 
 
 @pytest.mark.thread_policy
