@@ -176,6 +176,14 @@ static inline cnet_vd cnet_exp_vd(cnet_vd x) {
         c20 += (x2) * b0; c21 += (x2) * b1; c30 += (x3) * b0; c31 += (x3) * b1;     \
         c40 += (x4) * b0; c41 += (x4) * b1; c50 += (x5) * b0; c51 += (x5) * b1; }
 
+/* The same step for a partial tile of at most 4 rows (the rest of a batch
+ * of 10 after a tile of 6, say): the rows past mr would only repeat work. */
+#define CNET_ACC_STEP4(V, NV, x0, x1, x2, x3)                                        \
+    {   const V b0 = *(const V *)b, b1 = *(const V *)(b + NV);                       \
+        b += b_ks;                                                                   \
+        c00 += (x0) * b0; c01 += (x0) * b1; c10 += (x1) * b0; c11 += (x1) * b1;     \
+        c20 += (x2) * b0; c21 += (x2) * b1; c30 += (x3) * b0; c31 += (x3) * b1; }
+
 /* Continue sums stored earlier in rows init[clamp(r) * ld] (a previous block
  * of k): the same sequential sum, so blocking k changes no bit. */
 #define CNET_ACC_LOAD(V, NV, init, ld)                                               \
@@ -200,8 +208,12 @@ static inline cnet_vd cnet_exp_vd(cnet_vd x) {
             *a4 = rows[CNET_CLAMP(4, mr)], *a5 = rows[CNET_CLAMP(5, mr)];           \
     CNET_ACC_DECLARE(V)                                                              \
     CNET_ACC_LOAD(V, NV, init, ld)                                                   \
-    for (ptrdiff_t p = 0; p < k; p++)                                                \
-        CNET_ACC_STEP(V, NV, a0[p], a1[p], a2[p], a3[p], a4[p], a5[p])
+    if (mr <= 4)                                                                     \
+        for (ptrdiff_t p = 0; p < k; p++)                                            \
+            CNET_ACC_STEP4(V, NV, a0[p], a1[p], a2[p], a3[p])                        \
+    else                                                                             \
+        for (ptrdiff_t p = 0; p < k; p++)                                            \
+            CNET_ACC_STEP(V, NV, a0[p], a1[p], a2[p], a3[p], a4[p], a5[p])
 
 #define CNET_ACC_ROWS(T, V, NV) CNET_ACC_ROWS_FROM(T, V, NV, (const T *)0, 0)
 
