@@ -1,8 +1,9 @@
 # Compiled kernels of cnet: forward pass, output delta, delta propagation and
 # the SGD weight update for a fully-connected network, and one call that runs
 # a whole epoch of mini-batch SGD without the GIL.  Included by
-# _kernels_baseline.pyx and _kernels_avx2.pyx: one source, one compiled
-# variant per instruction set (cnet/_dispatch.py picks one at import).
+# _kernels_baseline.pyx, _kernels_avx2.pyx and _kernels_avx512.pyx (and the
+# test build _kernels_wide.pyx): one source, one compiled variant per
+# instruction set (cnet/_dispatch.py picks one at import).
 #
 # Layout (Python allocates everything; see cnet/_workspace.py):
 #
