@@ -169,20 +169,23 @@ static inline cnet_vd cnet_exp_vd(cnet_vd x) {
     V c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0},             \
       c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
 
+/* One step p: load B(p, :) (two vectors), move b on, add the products with
+ * rows 0-3 (FMA4) and, for a full tile, rows 4-5 too. */
+#define CNET_ACC_LOAD_B(V, NV)                                                       \
+    const V b0 = *(const V *)b, b1 = *(const V *)(b + NV);                           \
+    b += b_ks;
+#define CNET_ACC_FMA4(x0, x1, x2, x3)                                                \
+    c00 += (x0) * b0; c01 += (x0) * b1; c10 += (x1) * b0; c11 += (x1) * b1;         \
+    c20 += (x2) * b0; c21 += (x2) * b1; c30 += (x3) * b0; c31 += (x3) * b1;
 #define CNET_ACC_STEP(V, NV, x0, x1, x2, x3, x4, x5)                                 \
-    {   const V b0 = *(const V *)b, b1 = *(const V *)(b + NV);                       \
-        b += b_ks;                                                                   \
-        c00 += (x0) * b0; c01 += (x0) * b1; c10 += (x1) * b0; c11 += (x1) * b1;     \
-        c20 += (x2) * b0; c21 += (x2) * b1; c30 += (x3) * b0; c31 += (x3) * b1;     \
+    {   CNET_ACC_LOAD_B(V, NV)                                                       \
+        CNET_ACC_FMA4(x0, x1, x2, x3)                                                \
         c40 += (x4) * b0; c41 += (x4) * b1; c50 += (x5) * b0; c51 += (x5) * b1; }
-
-/* The same step for a partial tile of at most 4 rows (the rest of a batch
- * of 10 after a tile of 6, say): the rows past mr would only repeat work. */
+/* A partial tile of at most 4 rows (the rest of a batch of 10 after a tile
+ * of 6, say) steps 4 rows: the rows past mr would only repeat work. */
 #define CNET_ACC_STEP4(V, NV, x0, x1, x2, x3)                                        \
-    {   const V b0 = *(const V *)b, b1 = *(const V *)(b + NV);                       \
-        b += b_ks;                                                                   \
-        c00 += (x0) * b0; c01 += (x0) * b1; c10 += (x1) * b0; c11 += (x1) * b1;     \
-        c20 += (x2) * b0; c21 += (x2) * b1; c30 += (x3) * b0; c31 += (x3) * b1; }
+    {   CNET_ACC_LOAD_B(V, NV)                                                       \
+        CNET_ACC_FMA4(x0, x1, x2, x3) }
 
 /* Continue sums stored earlier in rows init[clamp(r) * ld] (a previous block
  * of k): the same sequential sum, so blocking k changes no bit. */
@@ -202,30 +205,23 @@ static inline cnet_vd cnet_exp_vd(cnet_vd x) {
         c51 = *(const V *)((init) + CNET_CLAMP(5, mr) * (ld) + NV);                  \
     }
 
-#define CNET_ACC_ROWS_FROM(T, V, NV, init, ld)                                       \
+/* A(r, p) = rows[clamp(r)][p * a_ks]: a_ks = 1 for rows contiguous in p; the
+ * first layer's update reads the gathered batch (samples p, features r) in
+ * place with a_ks = n_in.  init: see CNET_ACC_LOAD (NULL: start from 0). */
+#define CNET_ACC_ROWS_FROM(T, V, NV, init, ld, a_ks)                                 \
     const T *a0 = rows[CNET_CLAMP(0, mr)], *a1 = rows[CNET_CLAMP(1, mr)],           \
             *a2 = rows[CNET_CLAMP(2, mr)], *a3 = rows[CNET_CLAMP(3, mr)],           \
             *a4 = rows[CNET_CLAMP(4, mr)], *a5 = rows[CNET_CLAMP(5, mr)];           \
     CNET_ACC_DECLARE(V)                                                              \
     CNET_ACC_LOAD(V, NV, init, ld)                                                   \
     if (mr <= 4)                                                                     \
-        for (ptrdiff_t p = 0; p < k; p++)                                            \
-            CNET_ACC_STEP4(V, NV, a0[p], a1[p], a2[p], a3[p])                        \
+        for (ptrdiff_t p = 0, q = 0; p < k; p++, q += (a_ks))                       \
+            CNET_ACC_STEP4(V, NV, a0[q], a1[q], a2[q], a3[q])                        \
     else                                                                             \
-        for (ptrdiff_t p = 0; p < k; p++)                                            \
-            CNET_ACC_STEP(V, NV, a0[p], a1[p], a2[p], a3[p], a4[p], a5[p])
+        for (ptrdiff_t p = 0, q = 0; p < k; p++, q += (a_ks))                       \
+            CNET_ACC_STEP(V, NV, a0[q], a1[q], a2[q], a3[q], a4[q], a5[q])
 
-#define CNET_ACC_ROWS(T, V, NV) CNET_ACC_ROWS_FROM(T, V, NV, (const T *)0, 0)
-
-/* The same with A(r, p) = rows[clamp(r)][p * a_ks]: the update of the first
- * layer reads the gathered batch (samples p, features r) in place. */
-#define CNET_ACC_ROWS_KS(T, V, NV, a_ks)                                             \
-    const T *a0 = rows[CNET_CLAMP(0, mr)], *a1 = rows[CNET_CLAMP(1, mr)],           \
-            *a2 = rows[CNET_CLAMP(2, mr)], *a3 = rows[CNET_CLAMP(3, mr)],           \
-            *a4 = rows[CNET_CLAMP(4, mr)], *a5 = rows[CNET_CLAMP(5, mr)];           \
-    CNET_ACC_DECLARE(V)                                                              \
-    for (ptrdiff_t p = 0, q = 0; p < k; p++, q += (a_ks))                           \
-        CNET_ACC_STEP(V, NV, a0[q], a1[q], a2[q], a3[q], a4[q], a5[q])
+#define CNET_ACC_ROWS(T, V, NV) CNET_ACC_ROWS_FROM(T, V, NV, (const T *)0, 0, 1)
 
 /* Apply F to the accumulator pairs of the first mr rows. */
 #define CNET_FINISH(F)                                                               \
@@ -251,7 +247,7 @@ static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, in
         const T *b, ptrdiff_t b_ks, const T *bias, int act, T *out, ptrdiff_t ld,    \
         T *outT, ptrdiff_t ldT, int nc, int first, int last) {                       \
     const T *init = first ? NULL : out;                                              \
-    CNET_ACC_ROWS_FROM(T, V, NV, init, ld)                                           \
+    CNET_ACC_ROWS_FROM(T, V, NV, init, ld, 1)                                        \
     if (!last) {  /* a block of k: keep the partial sums in out */                   \
         CNET_FINISH(CNET_STORE_RAW_##SUF)                                            \
         return;                                                                      \
@@ -275,7 +271,7 @@ static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows,    
      * now so that the read-modify-write at the end does not wait for memory. */   \
     for (int r = 0; r < mr; r++)                                                     \
         cnet_prefetch_w(w + r * ld, 2 * NV * sizeof(T));                             \
-    CNET_ACC_ROWS_KS(T, V, NV, a_ks)                                                 \
+    CNET_ACC_ROWS_FROM(T, V, NV, (const T *)0, 0, a_ks)                              \
     CNET_FINISH(CNET_STORE_UPD_##SUF)                                                \
 }                                                                                    \
 /* dt[r * dt_ld + c] := (sum_p A(r, p) B(p, c)) * sigma'(a[r * a_ld + c]), rows     \

@@ -475,19 +475,12 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
 
 cdef void _prefetch_rows(const Batch *bt, Py_ssize_t start, Py_ssize_t m,
                          int tid, int nt, floating *dummy) noexcept nogil:
-    """Prefetch this thread's share of the rows idx[start:start+m] of X, and
-    their targets or labels (read by the output delta: as scattered as the
-    rows, and a cache miss per sample when not fetched ahead)."""
+    """Prefetch this thread's share of the rows idx[start:start+m] of X."""
     cdef Py_ssize_t s, s_lo, s_hi
     _my_range(m, tid, nt, &s_lo, &s_hi)
     for s in range(start + s_lo, start + s_hi):
         cnet_prefetch(<const floating *> bt.X + bt.idx[s] * bt.x_ld,
                       bt.x_ld * sizeof(floating))
-        if bt.T != NULL:
-            cnet_prefetch(<const floating *> bt.T + bt.idx[s] * bt.t_ld,
-                          bt.t_ld * sizeof(floating))
-        else:
-            cnet_prefetch(bt.labels + bt.idx[s], sizeof(Py_ssize_t))
 
 
 # ---------------------------------------------------------------------------
