@@ -18,7 +18,10 @@ runs on 1 thread (threadpoolctl limits the BLAS of NumPy, PyTorch and
 scikit-learn), then cnet again on 2 threads.  Each row gives seconds per epoch
 as the median over the timed epochs with min and max, and the arithmetic rate
 as a fraction of the machine's GEMM rate measured in the same run (large
-square matrix products through NumPy's BLAS, 1 and 2 threads).
+square matrix products through NumPy's BLAS, 1 and 2 threads).  The rate
+drifts by 20-30% within minutes on a shared machine, so the probe runs again
+before every round of epochs, and each row is set against the median of the
+probes taken between its own epochs.
 """
 import argparse
 import json
@@ -255,14 +258,21 @@ def main(argv=None):
 
     def measure(job, flops, impls, rounds):
         """Time the implementations one epoch each, round after round, so that
-        a change in the machine's state hits all of them alike.  impls: list
-        of (name, run, threads, dtype, max_rounds)."""
+        a change in the machine's state hits all of them alike; a GEMM probe
+        for each (dtype, threads) opens every round.  impls: list of (name,
+        run, threads, dtype, max_rounds)."""
         times = {name: [] for name, *_ in impls}
+        probes = {}
         for name, run, threads, *_ in impls:  # warm-up epoch
             with limit_threads(threads):
                 run()
         prev_threads = 1
         for r in range(rounds):
+            for key in sorted({(np.dtype(d).name, th) for _, _, th, d, _ in impls}):
+                if max(key[1], prev_threads) > 1:
+                    time.sleep(SETTLE_SECONDS)
+                prev_threads = key[1]
+                probes.setdefault(key, []).append(gemm_rate(key[0], key[1], repeats=3))
             for name, run, threads, dtype, max_rounds in impls:
                 if r < max_rounds:
                     if max(threads, prev_threads) > 1:
@@ -278,13 +288,19 @@ def main(argv=None):
             t = times[name]
             med = statistics.median(t)
             rate = flops / med / 1e9
-            gemm_now = probe.get((np.dtype(dtype).name, threads))
+            round_probes = probes[(np.dtype(dtype).name, threads)]
+            gemm_now = statistics.median(round_probes)
             rows.append(dict(job=job, impl=name, threads=threads, median=med, min=min(t),
-                             max=max(t), epochs=len(t), gflops=rate,
-                             gemm_fraction=rate / gemm_now if gemm_now else None))
+                             max=max(t), epochs=len(t), gflops=rate, gemm_now=gemm_now,
+                             gemm_fraction=rate / gemm_now))
             print(f"  {name:40s} {threads}  {med:8.4f} s/epoch  (min {min(t):.4f}, "
                   f"max {max(t):.4f}, {len(t)} epochs)  {rate:6.1f} GFLOP/s"
-                  + (f"  {rate / gemm_now:5.1%} of GEMM" if gemm_now else ""), flush=True)
+                  + f"  {rate / gemm_now:5.1%} of GEMM", flush=True)
+        for (dtype, threads), rates in sorted(probes.items()):
+            print(f"  GEMM probe between rounds, {dtype}, {threads} thread(s): median "
+                  f"{statistics.median(rates):.1f} GFLOP/s (min {min(rates):.1f}, "
+                  f"max {max(rates):.1f})", flush=True)
+            probe[(dtype, threads, job)] = statistics.median(rates)
         return {name: statistics.median(t) for name, t in times.items()}
 
     print(f"cnet {cnet.__version__} ({cnet.config()['simd']}, OpenMP "
@@ -342,7 +358,7 @@ def main(argv=None):
               f"float32 ({flops / 1e9:.1f} GFLOP/epoch)")
         acts = ["relu", "relu", "softmax"]
         kw = dict(activation="relu", output_activation="softmax", cost="log_likelihood", init="he")
-        big_epochs = max(2, epochs // 2)
+        big_epochs = max(3, epochs)
         impls = [
             ("cnet float32", cnet_job(BIG, X, y, "float32", 1, **kw), 1, "float32", big_epochs),
             ("NumPy vectorized float32",
@@ -361,8 +377,7 @@ def main(argv=None):
                          / med["cnet float32"]}
         if have_torch:
             ratios["big"]["cnet vs PyTorch"] = med["PyTorch float32"] / med["cnet float32"]
-        print(f"  2-thread GEMM probe now: {gemm('float32', 2):.1f} GFLOP/s "
-              f"(a calm machine gives >= 180)")
+        print("  cnet on 1 and 2 threads (a calm machine: 2-thread GEMM probe >= 180 GFLOP/s)")
         med2 = measure("big", flops, [
             ("cnet float32, 1 thread", cnet_job(BIG, X, y, "float32", 1, **kw), 1, "float32",
              big_epochs),
@@ -370,7 +385,7 @@ def main(argv=None):
              big_epochs)], big_epochs)
         ratios["big"]["2 threads vs 1"] = (med2["cnet float32, 1 thread"]
                                            / med2["cnet float32, 2 threads"])
-        ratios["big"]["2-thread GEMM probe GFLOP/s"] = probe[("float32", 2)]
+        ratios["big"]["2-thread GEMM probe GFLOP/s"] = probe[("float32", 2, "big")]
 
     if "inference" in jobs:
         Xi = np.ascontiguousarray(X[:10000], dtype=np.float32)
@@ -402,7 +417,7 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(rows=rows, ratios=ratios,
-                           gemm={f"{k[0]}-{k[1]}t": v for k, v in probe.items()},
+                           gemm={"-".join(map(str, k)): v for k, v in probe.items()},
                            source=source, config=cnet.config()), f, indent=1)
 
 

@@ -8,8 +8,9 @@ panel layouts D (ld/nr, m_cap, nr) and DT (ld_m/nr, n_out, nr), where the
 update lands (W_out, b_out: the parameters themselves for training, zeroed
 gradient arrays for ``gradient``), Wp, scratch for W^T in panels (None
 for small batches, where packing would not pay), ATin (n_in, ld_m), the
-layer's input transposed, which its update reads (a dummy for the first
-layer), and, for the first layer
+layer's input transposed, which its update reads (for the first layer:
+the batch in blocks of MR features, (ceil(n_in/MR), m_cap * MR)), and, for
+the first layer
 only (None elsewhere), Xin (m_cap, n_in): the batch's rows of X gathered into
 one block, which the first layer reads instead of X.  src/kernels_impl.pxi
 describes the layouts; ld = round_up(n_out, PAD), nr = the tile width.
@@ -19,6 +20,7 @@ import numpy as np
 from ._dispatch import kernels
 
 PAD = kernels.PAD
+MR = kernels.MR
 PACK_MIN_ROWS = 32  # batches at least this large get W^T packed into panels
 
 
@@ -49,8 +51,9 @@ class Workspace:
             DT = np.zeros((ld_m // nr, n_out, nr), dtype=Wt.dtype)
             Wp = np.zeros((ld // nr, n_in, nr), dtype=Wt.dtype) if m_cap >= PACK_MIN_ROWS else None
             W_out, b_out = (Wt, b) if gradients is None else gradients[l]
-            # The first layer's update reads the batch gathered in Xin in place.
-            ATin = np.zeros((n_in, ld_m) if l else (1, 1), dtype=Wt.dtype)
+            # The first layer's update reads the batch in blocks of MR features.
+            ATin = np.zeros((n_in, ld_m) if l else (-(-n_in // MR), m_cap * MR),
+                            dtype=Wt.dtype)
             Xin = np.zeros((m_cap, n_in), dtype=Wt.dtype) if l == 0 else None
             self.spec.append((Wt, b, act_code, A, D, DT, W_out, b_out, Wp, ATin, Xin))
 

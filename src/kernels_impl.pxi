@@ -20,8 +20,10 @@
 #   only (None for small ones): packed by the first forward pass of a call,
 #   then kept current by the update, which writes each new tile to both.
 # * Xin (m_cap, n_in): the mini-batch's rows of X, gathered by the first
-#   phase of every batch; the first layer's forward pass and its update
-#   read these instead of rows scattered over X.
+#   phase of every batch; the first layer's forward pass reads these
+#   instead of rows scattered over X.  For training the gather also writes
+#   them in blocks of MR features (the first layer's ATin), which its
+#   update reads.
 # * Tiles read and write full padded widths; padding columns of W, b and D
 #   stay 0, those of A hold act(0) and are never read as data.
 #
@@ -106,8 +108,9 @@ cdef struct Layer:
     void *A          # activations (m_cap, ld)              OUT of forward
     void *ATin       # the layer's input transposed (n_in, ld_m): the A operand
                      # of its update and sigma' of delta propagation; written
-                     # by the forward pass of the layer below (unused by the
-                     # first layer, whose update reads Xin in place)
+                     # by the forward pass of the layer below.  The first
+                     # layer's is the batch in feature blocks instead,
+                     # (n_in/MR, m_cap, MR), written by the gather
     void *D          # deltas, panels (ld/nr, m_cap, nr)    OUT of backward
     void *DT         # deltas, panels (ld_m/nr, n_out, nr)  OUT of backward
     void *W_out      # where the update lands: W itself, or a gradient
@@ -240,18 +243,34 @@ cdef inline void _my_range(Py_ssize_t n, int tid, int nt,
 # ---------------------------------------------------------------------------
 # phases: each is called by every thread of the region with (tid, nt)
 
-cdef void _gather_phase(const Layer *L, const Batch *bt, int tid, int nt,
+cdef void _gather_phase(const Layer *L, const Batch *bt, bint blocks, int tid, int nt,
                         floating *dummy) noexcept nogil:
     """Xin[s] := X[idx[s]], s < m: the batch, gathered once.  Read in place, the
     rows of a shuffled batch are scattered over all of X, and each product
-    that reads them would wait on memory again."""
-    cdef Py_ssize_t s, s_lo, s_hi
+    that reads them would wait on memory again.
+
+    With blocks (training), also L.ATin[ib, s, r] := Xin[s, ib * MR + r]: the
+    first layer's update reads in[:, i0:i0 + MR] over all s as one short
+    contiguous stream from here.  Read from Xin in place, every step of its
+    tile lands n_in floats further on, a new page every step or so, and the
+    TLB misses cost it 15-20% of its time."""
+    cdef Py_ssize_t s, s_lo, s_hi, ib, i0, r, n_in = L.n_in
+    cdef Py_ssize_t blk = L.m_cap * CNET_MR
+    cdef floating *x
+    cdef floating *xb
     _my_range(bt.m, tid, nt, &s_lo, &s_hi)
     for s in range(s_lo, s_hi):  # all requests in flight before the first copy
-        cnet_prefetch(<const floating *> bt.X + bt.idx[s] * bt.x_ld, L.n_in * sizeof(floating))
+        cnet_prefetch(<const floating *> bt.X + bt.idx[s] * bt.x_ld, n_in * sizeof(floating))
     for s in range(s_lo, s_hi):
-        memcpy(<floating *> bt.Xin + s * L.n_in,
-               <const floating *> bt.X + bt.idx[s] * bt.x_ld, L.n_in * sizeof(floating))
+        x = <floating *> bt.Xin + s * n_in
+        memcpy(x, <const floating *> bt.X + bt.idx[s] * bt.x_ld, n_in * sizeof(floating))
+        if blocks:
+            xb = <floating *> L.ATin + s * CNET_MR
+            for ib in range(n_in // CNET_MR):  # a constant-size memcpy: two moves
+                memcpy(xb + ib * blk, x + ib * CNET_MR, CNET_MR * sizeof(floating))
+            i0 = n_in - n_in % CNET_MR
+            for r in range(n_in % CNET_MR):
+                xb[(n_in // CNET_MR) * blk + r] = x[i0 + r]
 
 
 
@@ -427,10 +446,10 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
 
     The tile's A operand is in[:, i], i in a block of CNET_MR features.  Above
     the first layer it is read from the transposed copy L.ATin (contiguous
-    in s, written by the forward pass below); the first layer reads the
-    gathered batch in place, CNET_MR adjacent floats of each sample's row
-    (no transpose pass).  Tiles write their full width: in padding columns D
-    is 0, so W_out stays 0 there."""
+    in s, written by the forward pass below); the first layer's L.ATin holds
+    the batch in blocks of CNET_MR features (written by the gather), a
+    block's CNET_MR values of a sample side by side.  Tiles write their full
+    width: in padding columns D is 0, so W_out stays 0 there."""
     cdef int nr = _nr(<floating *> NULL)
     cdef Py_ssize_t m = bt.m, n_in = L.n_in, n_out = L.n_out, ld = L.ld
     cdef Py_ssize_t n_ib = (n_in + CNET_MR - 1) // CNET_MR
@@ -439,7 +458,8 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
     cdef int mr
     cdef const floating *rows[CNET_MR]
     cdef const floating *AT = <const floating *> L.ATin
-    cdef Py_ssize_t a_rs = bt.ld_m, a_ks = 1  # strides of in[:, i] over i, over s
+    # where in[:, i0] starts, strides of in[:, i] over i and over s
+    cdef Py_ssize_t a_blk = CNET_MR * bt.ld_m, a_rs = bt.ld_m, a_ks = 1
     cdef const floating *D = <const floating *> L.D
     cdef floating *W_out = <floating *> L.W_out
     cdef floating *b_out = <floating *> L.b_out
@@ -447,7 +467,7 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
     cdef floating *Wp = <floating *> L.Wp if L.W_out == L.W else NULL
     cdef floating acc
     if prev == NULL:
-        AT, a_rs, a_ks = <const floating *> bt.Xin, 1, n_in
+        a_blk, a_rs, a_ks = L.m_cap * CNET_MR, 1, CNET_MR
     _my_range(n_ib * n_jb, tid, nt, &t_lo, &t_hi)
     for t in range(t_lo, t_hi):
         # Row-block major: the block of A (CNET_MR features of m samples, a
@@ -461,7 +481,7 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
         j0 = jb * nr
         mr = <int> min(<Py_ssize_t> CNET_MR, n_in - i0)
         for r in range(mr):
-            rows[r] = AT + (i0 + r) * a_rs
+            rows[r] = AT + ib * a_blk + r * a_rs
         _update_rows(m, rows, a_ks, mr, D + jb * L.m_cap * nr, nr, W_out + i0 * ld + j0, ld,
                      decay, scale, Wp + (jb * n_in + i0) * nr if Wp != NULL else NULL)
         if ib == 0:  # the owner of a column block's first tile owns its biases
@@ -492,7 +512,7 @@ cdef void _forward_batch(const Layer *layers, int n_layers, const Batch *bt,
     activations transposed for the update of the layer above."""
     cdef int l
     cdef floating *AT_out
-    _gather_phase(&layers[0], bt, tid, nt, dummy)
+    _gather_phase(&layers[0], bt, training, tid, nt, dummy)
     cnet_barrier()
     for l in range(n_layers):
         AT_out = NULL
@@ -712,7 +732,7 @@ def layer_forward(const floating[:, ::1] X, const Py_ssize_t[::1] order,
         with nogil, parallel(num_threads=n_threads):
             tid = omp_get_thread_num()
             nt = omp_get_num_threads()
-            _gather_phase(&layers[0], &bt, tid, nt, <floating *> NULL)
+            _gather_phase(&layers[0], &bt, False, tid, nt, <floating *> NULL)
             cnet_barrier()
             _forward_phase(&layers[0], NULL, &bt, <floating *> NULL, tid, nt)
     finally:
@@ -763,7 +783,7 @@ def update(const floating[:, ::1] X, const Py_ssize_t[::1] order, list spec,
         with nogil, parallel(num_threads=n_threads):
             tid = omp_get_thread_num()
             nt = omp_get_num_threads()
-            _gather_phase(&layers[0], &bt, tid, nt, <floating *> NULL)
+            _gather_phase(&layers[0], &bt, True, tid, nt, <floating *> NULL)
             cnet_barrier()
             _update_phase(&layers[0], NULL, &bt, <floating> decay, <floating> scale, tid, nt)
     finally:
