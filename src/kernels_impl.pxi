@@ -110,7 +110,8 @@ cdef struct Layer:
                      # of its update and sigma' of delta propagation; written
                      # by the forward pass of the layer below.  The first
                      # layer's is the batch in feature blocks instead,
-                     # (n_in/MR, m_cap, MR), written by the gather
+                     # (n_in/MR, m_cap, MR), written by the gather; NULL for
+                     # small batches (the update reads Xin in place)
     void *D          # deltas, panels (ld/nr, m_cap, nr)    OUT of backward
     void *DT         # deltas, panels (ld_m/nr, n_out, nr)  OUT of backward
     void *W_out      # where the update lands: W itself, or a gradient
@@ -249,11 +250,12 @@ cdef void _gather_phase(const Layer *L, const Batch *bt, bint blocks, int tid, i
     rows of a shuffled batch are scattered over all of X, and each product
     that reads them would wait on memory again.
 
-    With blocks (training), also L.ATin[ib, s, r] := Xin[s, ib * MR + r]: the
-    first layer's update reads in[:, i0:i0 + MR] over all s as one short
-    contiguous stream from here.  Read from Xin in place, every step of its
-    tile lands n_in floats further on, a new page every step or so, and the
-    TLB misses cost it 15-20% of its time."""
+    With blocks (training, if L.ATin is given), also L.ATin[ib, s, r] :=
+    Xin[s, ib * MR + r]: the first layer's update reads in[:, i0:i0 + MR]
+    over all s as one short contiguous stream from here.  Read from Xin in
+    place, every step of its tile lands n_in floats further on, a new page
+    every step or so: with more pages than the TLB holds (m = 128), the
+    misses cost the update 15-20% of its time."""
     cdef Py_ssize_t s, s_lo, s_hi, ib, i0, r, n_in = L.n_in
     cdef Py_ssize_t blk = L.m_cap * CNET_MR
     cdef floating *x
@@ -264,7 +266,7 @@ cdef void _gather_phase(const Layer *L, const Batch *bt, bint blocks, int tid, i
     for s in range(s_lo, s_hi):
         x = <floating *> bt.Xin + s * n_in
         memcpy(x, <const floating *> bt.X + bt.idx[s] * bt.x_ld, n_in * sizeof(floating))
-        if blocks:
+        if blocks and L.ATin != NULL:
             xb = <floating *> L.ATin + s * CNET_MR
             for ib in range(n_in // CNET_MR):  # a constant-size memcpy: two moves
                 memcpy(xb + ib * blk, x + ib * CNET_MR, CNET_MR * sizeof(floating))
@@ -448,8 +450,10 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
     the first layer it is read from the transposed copy L.ATin (contiguous
     in s, written by the forward pass below); the first layer's L.ATin holds
     the batch in blocks of CNET_MR features (written by the gather), a
-    block's CNET_MR values of a sample side by side.  Tiles write their full
-    width: in padding columns D is 0, so W_out stays 0 there."""
+    block's CNET_MR values of a sample side by side, or for small batches
+    is NULL: the update then reads the gathered rows Xin in place.  Tiles
+    write their full width: in padding columns D is 0, so W_out stays 0
+    there."""
     cdef int nr = _nr(<floating *> NULL)
     cdef Py_ssize_t m = bt.m, n_in = L.n_in, n_out = L.n_out, ld = L.ld
     cdef Py_ssize_t n_ib = (n_in + CNET_MR - 1) // CNET_MR
@@ -466,8 +470,10 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
     # Training keeps the packed copy current; a gradient leaves W (and Wp) be.
     cdef floating *Wp = <floating *> L.Wp if L.W_out == L.W else NULL
     cdef floating acc
-    if prev == NULL:
+    if prev == NULL and AT != NULL:
         a_blk, a_rs, a_ks = L.m_cap * CNET_MR, 1, CNET_MR
+    elif prev == NULL:
+        AT, a_blk, a_rs, a_ks = <const floating *> bt.Xin, CNET_MR, 1, n_in
     _my_range(n_ib * n_jb, tid, nt, &t_lo, &t_hi)
     for t in range(t_lo, t_hi):
         # Row-block major: the block of A (CNET_MR features of m samples, a
@@ -625,7 +631,8 @@ cdef Layer *_make_layers(list spec, floating *dummy) except NULL:
                 Wp = Wp_or_none
                 layers[l].Wp = &Wp[0, 0, 0]
             layers[l].A = &A[0, 0]
-            layers[l].ATin = &ATin[0, 0]
+            # A (1, 1) placeholder: the first layer reads Xin in place.
+            layers[l].ATin = &ATin[0, 0] if ATin.shape[1] > 1 else NULL
             layers[l].D = &D[0, 0, 0]
             layers[l].DT = &DT[0, 0, 0]
             layers[l].W_out = &W_out[0, 0]

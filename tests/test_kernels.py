@@ -20,7 +20,8 @@ SHAPES = [  # (m, n_in, n_out)
     (10, 30, 10),
     (13, 33, 40),
     (130, 50, 31),   # >= PACK_MIN_ROWS: the forward pass packs W^T into panels
-    (64, 784, 100),
+    (64, 784, 100),  # >= BLOCK_MIN_ROWS: the update reads the input in feature blocks
+    (5, 19, 130),    # >= BLOCK_MIN_OUTPUTS: feature blocks too, with a short last block
 ]
 TOL = {"float64": 1e-12, "float32": 2e-5}
 
@@ -157,6 +158,17 @@ def test_large_batches_pack_and_small_do_not(dtype):
     from cnet._workspace import PACK_MIN_ROWS
     assert Workspace([params], PACK_MIN_ROWS - 1).spec[0][8] is None
     assert Workspace([params], PACK_MIN_ROWS).spec[0][8] is not None
+
+
+def test_first_layer_input_blocks_for_large_batches_or_wide_layers(dtype):
+    """The first layer's update reads feature blocks (ATin) only where they pay."""
+    from cnet._workspace import BLOCK_MIN_OUTPUTS, BLOCK_MIN_ROWS, MR
+    rng = np.random.default_rng(2)
+    narrow, _, _ = _layer(rng, 13, 5, "sigmoid", dtype, 4)
+    wide, _, _ = _layer(rng, 13, BLOCK_MIN_OUTPUTS, "sigmoid", dtype, 4)
+    assert Workspace([narrow], BLOCK_MIN_ROWS - 1).spec[0][9].shape == (1, 1)
+    assert Workspace([narrow], BLOCK_MIN_ROWS).spec[0][9].shape == (3, BLOCK_MIN_ROWS * MR)
+    assert Workspace([wide], 2).spec[0][9].shape == (3, 2 * MR)
 
 
 def test_kernel_outputs_are_the_spec_buffers(dtype):
