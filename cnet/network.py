@@ -260,8 +260,9 @@ class Network:
         ws = Workspace(self._kernel_params(), n, gradients=grads)
         loss = np.empty(n, dtype=self.dtype)
         n_threads = threads_for_work(n_threads, network_flops(self.sizes, n))
-        kernels.gradient(X, T, labels if labels is not None else np.zeros(1, np.intp),
-                         np.arange(n, dtype=np.intp), ws.spec, self._cost.code, loss, n_threads)
+        # order = arange(n): the labels are already in the kernels' order.
+        kernels.gradient(X, T, labels, np.arange(n, dtype=np.intp), ws.spec, self._cost.code,
+                         loss, n_threads)
         nabla_w = [gW[:, :k].T.copy() for (gW, _), k in zip(grads, self.sizes[1:])]
         nabla_b = [gb[:k].reshape(k, 1).copy() for (_, gb), k in zip(grads, self.sizes[1:])]
         return nabla_b, nabla_w
@@ -390,8 +391,7 @@ class Network:
         ws = Workspace(self._kernel_params(), m)
         loss = np.empty(m, dtype=self.dtype)
         n_threads = threads_for_work(resolve_n_threads(None), network_flops(self.sizes, m))
-        kernels.sgd_epoch(X, T, labels if labels is not None else np.zeros(1, np.intp),
-                          np.arange(m, dtype=np.intp), ws.spec, self._cost.code, m,
+        kernels.sgd_epoch(X, T, labels, np.arange(m, dtype=np.intp), ws.spec, self._cost.code, m,
                           eta, decay, loss, n_threads)
 
     def evaluate(self, test_data):

@@ -95,14 +95,17 @@ def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_
                                  network_flops(net.sizes, batch_size))
     ws = Workspace(net._kernel_params(), batch_size)
     loss = np.empty(n, dtype=net.dtype)
-    if labels is None:
-        labels = np.zeros(1, dtype=np.intp)
+    # The kernels read labels in epoch order (a sequential stream, where
+    # labels[order[k]] would be a cache miss per example).
+    labels_in_order = None if labels is None else np.empty(n, dtype=np.intp)
     for epoch in range(epochs):
         order = net._rng.permutation(n) if shuffle else np.arange(n)
         order = order.astype(np.intp, copy=False)
+        if labels is not None:
+            np.take(labels, order, out=labels_in_order)
         saved = net._snapshot()
         t0 = time.perf_counter()
-        kernels.sgd_epoch(X, T, labels, order, ws.spec, net._cost.code, batch_size,
+        kernels.sgd_epoch(X, T, labels_in_order, order, ws.spec, net._cost.code, batch_size,
                           eta, decay, loss, n_threads)
         seconds = time.perf_counter() - t0
         cost = float(loss.mean(dtype=np.float64)) + net._l2_term(lmbda, n)

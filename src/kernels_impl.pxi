@@ -126,8 +126,10 @@ cdef struct Batch:
                            # by in cache, instead of from rows all over X
     const void *T          # targets (n_samples, t_ld), or NULL: use labels
     Py_ssize_t t_ld
-    const Py_ssize_t *labels
-    const Py_ssize_t *idx  # sample positions -> rows of X, T, labels
+    const Py_ssize_t *labels  # labels[s]: the label of sample position s, in
+                              # batch order (read at random through idx, one
+                              # cache miss per example: 8% of the book's epoch)
+    const Py_ssize_t *idx  # sample positions -> rows of X and T
     Py_ssize_t m           # rows in this mini-batch
     Py_ssize_t ld_m        # padded batch length: DT holds ld_m / nr panels
     bint pack              # first batch of a call: pack W^T into Wp (later
@@ -376,7 +378,7 @@ cdef void _output_delta_phase(const Layer *L, int cost, const Batch *bt,
             if T != NULL:
                 y = T[row * bt.t_ld + j]
             else:
-                y = 1 if bt.labels[row] == j else 0
+                y = 1 if bt.labels[s] == j else 0
             d = a[j] - y
             if cost == QUADRATIC:
                 c_s = c_s + d * d / 2
@@ -564,6 +566,8 @@ cdef void _sgd_epoch(const Layer *layers, int n_layers, int cost, Batch proto,
         while start < n:
             bt.m = min(batch_size, n - start)
             bt.idx = proto.idx + start
+            if proto.labels != NULL:
+                bt.labels = proto.labels + start
             bt.loss = <floating *> proto.loss + start
             bt.pack = start == 0
             if start + batch_size < n:
@@ -658,7 +662,12 @@ cdef Batch _make_batch(const floating[:, ::1] X, targets,
         T = targets
         bt.T = &T[0, 0]
         bt.t_ld = T.shape[1]
-    bt.labels = &labels[0] if labels is not None else NULL
+    bt.labels = NULL
+    if targets is None and labels is not None:
+        if labels.shape[0] < order.shape[0]:
+            raise ValueError(f"labels has {labels.shape[0]} entries; it needs one per "
+                             f"example of order ({order.shape[0]})")
+        bt.labels = &labels[0]
     bt.idx = &order[0]
     bt.m = order.shape[0]
     DT_top = spec[len(spec) - 1][5]
@@ -666,6 +675,11 @@ cdef Batch _make_batch(const floating[:, ::1] X, targets,
     bt.loss = loss
     bt.pack = True
     return bt
+
+
+def _need_targets(targets, labels):
+    if targets is None and labels is None:
+        raise ValueError("give targets, or labels (one per example of order)")
 
 
 def sgd_epoch(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
@@ -676,7 +690,9 @@ def sgd_epoch(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
 
     W <- decay W - (eta/m) sum delta a^T,  b <- b - (eta/m) sum delta.
     loss_out[k] receives the cost of example order[k] when it was used.
-    targets: (n_samples, n_out) of X's dtype, or None to use labels."""
+    targets: (n_samples, n_out) of X's dtype, or None to use labels, whose
+    labels[k] is the label of example order[k] (X's row order[k])."""
+    _need_targets(targets, labels)
     cdef Layer *layers = _make_layers(spec, <floating *> NULL)
     cdef int n_layers = len(spec)
     cdef Batch bt
@@ -709,7 +725,9 @@ def gradient(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
              floating[::1] loss_out, int n_threads):
     """Mean gradient of the cost over the examples X[order] (one batch).
 
-    Each layer's W_out / b_out (zero on entry) receives dC/dW^T, dC/db."""
+    Each layer's W_out / b_out (zero on entry) receives dC/dW^T, dC/db.
+    targets, labels: as for sgd_epoch."""
+    _need_targets(targets, labels)
     cdef Layer *layers = _make_layers(spec, <floating *> NULL)
     cdef Batch bt
     cdef int n_layers = len(spec), tid, nt
@@ -749,7 +767,9 @@ def layer_forward(const floating[:, ::1] X, const Py_ssize_t[::1] order,
 def output_delta(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
                  const Py_ssize_t[::1] order, list spec, int cost,
                  floating[::1] loss_out, int n_threads):
-    """spec[0].D, .DT, loss_out from spec[0].A and the targets of order."""
+    """spec[0].D, .DT, loss_out from spec[0].A and the targets of order
+    (targets, labels: as for sgd_epoch)."""
+    _need_targets(targets, labels)
     cdef Layer *layers = _make_layers(spec, <floating *> NULL)
     cdef Batch bt
     cdef int tid, nt

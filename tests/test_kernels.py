@@ -100,7 +100,8 @@ def test_output_delta(m, n_in, n_out, act, cost, target_kind, dtype, n_threads):
         Y = T[order].astype(np.float64)
     X = np.zeros((n_rows, n_in), dtype=dtype)
     loss = np.empty(m, dtype=dtype)
-    kernels.output_delta(X, T, labels, order, ws.spec, reference_cost_code(cost), loss, n_threads)
+    kernels.output_delta(X, T, labels[order], order, ws.spec, reference_cost_code(cost), loss,
+                         n_threads)
     want_delta, want_loss = reference.output_delta(A.astype(np.float64), Y, act, cost)
     _close(ws.deltas(0, m), want_delta, dtype)
     _close(ws.deltas_transposed(0, m), want_delta, dtype)
@@ -178,3 +179,17 @@ def test_kernel_outputs_are_the_spec_buffers(dtype):
     ws = Workspace([params], 4)
     assert np.shares_memory(ws.spec[0][0], params[0])
     assert ws.spec[0][6] is params[0] and ws.spec[0][7] is params[1]
+
+
+def test_kernels_refuse_missing_or_short_labels(dtype):
+    """Labels are read in the order of `order`, one per example: the entry
+    points check that they are there (a short array would be read past)."""
+    rng = np.random.default_rng(3)
+    params, _, _ = _layer(rng, 6, 5, "sigmoid", dtype, 4)
+    ws = Workspace([params], 4)
+    X, order = _indexed_input(rng, 4, 6, dtype)
+    loss = np.empty(4, dtype=dtype)
+    with pytest.raises(ValueError, match="one per example"):
+        kernels.output_delta(X, None, np.zeros(3, np.intp), order, ws.spec, 0, loss, 1)
+    with pytest.raises(ValueError, match="give targets, or labels"):
+        kernels.gradient(X, None, None, order, ws.spec, 0, loss, 1)
