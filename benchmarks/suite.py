@@ -269,13 +269,13 @@ def main(argv=None):
         prev_threads = 1
         for r in range(rounds):
             for key in sorted({(np.dtype(d).name, th) for _, _, th, d, _ in impls}):
-                if max(key[1], prev_threads) > 1:
+                if prev_threads > 1:
                     time.sleep(SETTLE_SECONDS)
                 prev_threads = key[1]
                 probes.setdefault(key, []).append(gemm_rate(key[0], key[1], repeats=3))
             for name, run, threads, dtype, max_rounds in impls:
                 if r < max_rounds:
-                    if max(threads, prev_threads) > 1:
+                    if prev_threads > 1:
                         # A pool's threads spin for a while after a call (OpenBLAS's,
                         # OpenMP's): on a 2-core machine they would take the next
                         # implementation's second core.  Measured: cnet's 2-thread
