@@ -84,6 +84,10 @@ static inline void cnet_prefetch(const void *p, size_t bytes) {
     const char *c = (const char *)p;
     for (size_t off = 0; off < bytes; off += 64)
         __builtin_prefetch(c + off, 0, 2);
+    /* GCC counts a prefetch as no effect at all: a function that only
+     * prefetches is found "pure" and its calls deleted (so it was with the
+     * next batch's rows).  An empty volatile asm is an effect it keeps. */
+    __asm__ __volatile__("");
 #else
     (void)p; (void)bytes;
 #endif

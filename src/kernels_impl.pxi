@@ -134,6 +134,8 @@ cdef struct Batch:
     Py_ssize_t ld_m        # padded batch length: DT holds ld_m / nr panels
     bint pack              # first batch of a call: pack W^T into Wp (later
                            # batches find Wp kept current by the update)
+    Py_ssize_t next_m      # rows of the next mini-batch (idx[m:m + next_m]),
+                           # which the first layer's update prefetches; or 0
     void *loss             # per-example cost (m,)                 OUT
 
 
@@ -472,12 +474,32 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
     # Training keeps the packed copy current; a gradient leaves W (and Wp) be.
     cdef floating *Wp = <floating *> L.Wp if L.W_out == L.W else NULL
     cdef floating acc
+    cdef Py_ssize_t pf_lo = 0, pf_hi = 0, pf_row_lines = 1, pf_total = 0, pf_next = 0
+    cdef Py_ssize_t pf_per_tile = 0, pf_end
+    cdef const char *pf_row
+    if prev == NULL and bt.next_m > 0:
+        # Fetch the next batch's rows of X a few cache lines per tile, each
+        # thread the rows it will gather.  Issued all at once, hundreds of
+        # misses fill the load queue and the core waits for them (measured:
+        # as long as the gather they save); spread over this phase, they
+        # arrive in the shadow of its arithmetic.
+        _my_range(bt.next_m, tid, nt, &pf_lo, &pf_hi)
+        pf_row_lines = (n_in * <Py_ssize_t> sizeof(floating) + 63) // 64
+        pf_total = (pf_hi - pf_lo) * pf_row_lines
     if prev == NULL and AT != NULL:
         a_blk, a_rs, a_ks = L.m_cap * CNET_MR, 1, CNET_MR
     elif prev == NULL:
         AT, a_blk, a_rs, a_ks = <const floating *> bt.Xin, CNET_MR, 1, n_in
     _my_range(n_ib * n_jb, tid, nt, &t_lo, &t_hi)
+    if pf_total > 0:
+        pf_per_tile = pf_total // max(t_hi - t_lo, 1) + 1
     for t in range(t_lo, t_hi):
+        pf_end = min(pf_next + pf_per_tile, pf_total)
+        while pf_next < pf_end:
+            pf_row = <const char *> (<const floating *> bt.X
+                                     + bt.idx[bt.m + pf_lo + pf_next // pf_row_lines] * bt.x_ld)
+            cnet_prefetch(pf_row + (pf_next % pf_row_lines) * 64, 1)
+            pf_next += 1
         # Row-block major: the block of A (CNET_MR features of m samples, a
         # few KB) stays in L1 while the tile walks
         # along rows of W, which the prefetchers then stream as plain rows;
@@ -499,16 +521,6 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
                 for s in range(m):
                     acc = acc + D[_d_at(L, s, j0 + c, nr)]
                 b_out[j0 + c] = b_out[j0 + c] - scale * acc
-
-
-cdef void _prefetch_rows(const Batch *bt, Py_ssize_t start, Py_ssize_t m,
-                         int tid, int nt, floating *dummy) noexcept nogil:
-    """Prefetch this thread's share of the rows idx[start:start+m] of X."""
-    cdef Py_ssize_t s, s_lo, s_hi
-    _my_range(m, tid, nt, &s_lo, &s_hi)
-    for s in range(start + s_lo, start + s_hi):
-        cnet_prefetch(<const floating *> bt.X + bt.idx[s] * bt.x_ld,
-                      bt.x_ld * sizeof(floating))
 
 
 # ---------------------------------------------------------------------------
@@ -570,9 +582,7 @@ cdef void _sgd_epoch(const Layer *layers, int n_layers, int cost, Batch proto,
                 bt.labels = proto.labels + start
             bt.loss = <floating *> proto.loss + start
             bt.pack = start == 0
-            if start + batch_size < n:
-                _prefetch_rows(&proto, start + batch_size,
-                               min(batch_size, n - start - batch_size), tid, nt, <floating *> NULL)
+            bt.next_m = max(0, min(batch_size, n - start - batch_size))
             _forward_batch(layers, n_layers, &bt, True, tid, nt, <floating *> NULL)
             _backward_batch(layers, n_layers, cost, &bt, decay, eta / bt.m, tid, nt)
             start = start + batch_size
@@ -674,6 +684,7 @@ cdef Batch _make_batch(const floating[:, ::1] X, targets,
     bt.ld_m = DT_top.shape[0] * DT_top.shape[2]
     bt.loss = loss
     bt.pack = True
+    bt.next_m = 0
     return bt
 
 
