@@ -49,6 +49,32 @@ def test_fit_matches_reference_epochs(case, batch_size, dtype, rtol, n_threads):
         np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * scale)
 
 
+@pytest.mark.parametrize("batch_size", [10, 64])
+@pytest.mark.parametrize("targets", [False, True], ids=["labels", "one-hot targets"])
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_shuffled_fit_matches_reference_in_the_same_order(batch_size, targets, n_threads):
+    """Shuffled epochs: the kernels read rows through the permutation and the
+    labels in epoch order, and the next batch's rows are prefetched from the
+    permutation; all must add up to the reference run over the same order."""
+    import copy
+    rng = np.random.default_rng(7)
+    n, sizes = 150, [20, 40, 5]
+    X = rng.uniform(0, 1, size=(n, sizes[0]))
+    y = rng.integers(sizes[-1], size=n)
+    Y = np.eye(sizes[-1])[y]
+    net = cnet.Network(sizes, seed=3)
+    W = [w.copy() for w in net.weights]
+    b = [v.ravel().copy() for v in net.biases]
+    orders = copy.deepcopy(net._rng)  # the generator fit draws its permutations from
+    net.fit(X, Y if targets else y, epochs=2, batch_size=batch_size, eta=0.5,
+            n_threads=n_threads)
+    for _ in range(2):
+        reference.sgd_epoch(W, b, ["sigmoid", "sigmoid"], "quadratic", X, Y,
+                            orders.permutation(n), batch_size, 0.5)
+    for got, want in zip(net.weights + [v.ravel() for v in net.biases], W + b):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
 def test_weights_edited_between_calls_are_used():
     """Packed panels are rebuilt at each call: an edit between two fits counts,
     whether in place or by assignment."""
