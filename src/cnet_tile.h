@@ -115,6 +115,49 @@ static inline void cnet_prefetch_w(const void *p, size_t bytes) {
             for (int c_ = 0; c_ < (nc); c_++)                                        \
                 (outT)[c_ * (ldT) + r_] = (out)[r_ * (ld) + c_];
 
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(CNET_NO_VECTOR_EXT) && defined(__AVX__)
+#  include <immintrin.h>
+#  define CNET_HAVE_AVX_TRANSPOSE 1
+/* outT[c * ldT + r] := out[r * ld + c] for the 6 rows of a full float tile
+ * and its first nc < width columns, 8 columns at a time transposed in
+ * registers (the textbook 8x8: unpack, shuffle, swap 128-bit halves; rows 6
+ * and 7 are zero and their lanes not stored).  The scalar loop above costs
+ * 96 loads and 96 stores a tile: measured, 3% of the big job's epoch. */
+static inline void cnet_store_transposed6_f32(const float *out, ptrdiff_t ld, float *outT,
+                                              ptrdiff_t ldT, int width, int nc) {
+    const __m256 z = _mm256_setzero_ps();
+    for (int h = 0; h < width && h < nc; h += 8) {
+        const __m256 r0 = _mm256_loadu_ps(out + h), r1 = _mm256_loadu_ps(out + ld + h),
+                     r2 = _mm256_loadu_ps(out + 2 * ld + h), r3 = _mm256_loadu_ps(out + 3 * ld + h),
+                     r4 = _mm256_loadu_ps(out + 4 * ld + h), r5 = _mm256_loadu_ps(out + 5 * ld + h);
+        const __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1),
+                     t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3),
+                     t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+        const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE),
+                     u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE),
+                     u4 = _mm256_shuffle_ps(t4, z, 0x44), u5 = _mm256_shuffle_ps(t4, z, 0xEE),
+                     u6 = _mm256_shuffle_ps(t5, z, 0x44), u7 = _mm256_shuffle_ps(t5, z, 0xEE);
+        __m256 col[8];
+        col[0] = _mm256_permute2f128_ps(u0, u4, 0x20); col[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+        col[2] = _mm256_permute2f128_ps(u2, u6, 0x20); col[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+        col[4] = _mm256_permute2f128_ps(u0, u4, 0x31); col[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+        col[6] = _mm256_permute2f128_ps(u2, u6, 0x31); col[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+        for (int k = 0; k < 8 && h + k < nc; k++) {
+            float *o = outT + (h + k) * ldT;   /* rows 0-3, then rows 4-5 */
+            _mm_storeu_ps(o, _mm256_castps256_ps128(col[k]));
+            _mm_storel_pi((__m64 *)(o + 4), _mm256_extractf128_ps(col[k], 1));
+        }
+    }
+}
+#  define CNET_STORE_TRANSPOSED_f32(out, ld, outT, ldT, mr, nc)                      \
+    if ((outT) && (mr) == 6)                                                         \
+        cnet_store_transposed6_f32(out, ld, outT, ldT, CNET_NR_F32, nc);             \
+    else CNET_STORE_TRANSPOSED(out, ld, outT, ldT, mr, nc)
+#else
+#  define CNET_STORE_TRANSPOSED_f32 CNET_STORE_TRANSPOSED
+#endif
+#define CNET_STORE_TRANSPOSED_f64 CNET_STORE_TRANSPOSED
+
 #if CNET_HAVE_VECTOR_EXT
 
 /* ---- element-wise math on vectors ---------------------------------------
@@ -262,7 +305,7 @@ static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, in
         for (int r = 0; r < mr; r++)                                                 \
             for (int c = 0; c < 2 * NV; c++)                                         \
                 out[r * ld + c] = (T)tanh(out[r * ld + c]);                          \
-    CNET_STORE_TRANSPOSED(out, ld, outT, ldT, mr, nc)                                \
+    CNET_STORE_TRANSPOSED_##SUF(out, ld, outT, ldT, mr, nc)                          \
 }                                                                                    \
 /* w[r][:] := decay w[r][:] - scale sum_p A(r, p) B(p, :), rows r < mr, full        \
  * width: the SGD step, in place (padding columns stay 0: their B is 0).  With wp,  \
