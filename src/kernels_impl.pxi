@@ -127,8 +127,9 @@ cdef struct Batch:
     const void *T          # targets (n_samples, t_ld), or NULL: use labels
     Py_ssize_t t_ld
     const Py_ssize_t *labels  # labels[s]: the label of sample position s, in
-                              # batch order (read at random through idx, one
-                              # cache miss per example: 8% of the book's epoch)
+                              # batch order, not through idx (read at random,
+                              # a cache miss per example cost 8% of the book's
+                              # epoch)
     const Py_ssize_t *idx  # sample positions -> rows of X and T
     Py_ssize_t m           # rows in this mini-batch
     Py_ssize_t ld_m        # padded batch length: DT holds ld_m / nr panels
