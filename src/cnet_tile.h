@@ -319,7 +319,11 @@ static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows,    
     for (int r = 0; r < mr; r++)                                                     \
         cnet_prefetch_w(w + r * ld, 2 * NV * sizeof(T));                             \
     CNET_ACC_ROWS_FROM(T, V, NV, (const T *)0, 0, a_ks)                              \
-    CNET_FINISH(CNET_STORE_UPD_##SUF)                                                \
+    if (decay == 1) {                                                                \
+        CNET_FINISH(CNET_STORE_SGD_##SUF)                                            \
+    } else {                                                                         \
+        CNET_FINISH(CNET_STORE_UPD_##SUF)                                            \
+    }                                                                                \
 }                                                                                    \
 /* dt[r * dt_ld + c] := (sum_p A(r, p) B(p, c)) * sigma'(a[r * a_ld + c]), rows     \
  * r < mr, full width: delta propagation with the derivative fused, sigma'       \
@@ -341,18 +345,23 @@ static inline void cnet_backprop_rows_##SUF(ptrdiff_t k, const T *const *rows, i
 #define CNET_STORE_ACT_f64(r, x0, x1)                                                \
     { *(cnet_vd *)(out + (r) * ld) = cnet_act_f64((x0) + bias0, act);                \
       *(cnet_vd *)(out + (r) * ld + CNET_VBYTES / 8) = cnet_act_f64((x1) + bias1, act); }
+/* w := DECAY w - scale x for the two vectors of row r, also into wp (if given).
+ * DECAY is "decay *", or empty when decay is 1 (no weight decay, the usual
+ * case): a multiply less per element of W, each of which the update touches
+ * once per mini-batch for only m steps of arithmetic. */
+#define CNET_STORE_W(V, NR, NV, r, x0, x1, DECAY)                                    \
+    { V *w0 = (V *)(w + (r) * ld), *w1 = (V *)(w + (r) * ld + NV);                  \
+      const V n0 = DECAY *w0 - scale * (x0), n1 = DECAY *w1 - scale * (x1);          \
+      *w0 = n0; *w1 = n1;                                                            \
+      if (wp) { *(V *)(wp + (r) * NR) = n0; *(V *)(wp + (r) * NR + NV) = n1; } }
 #define CNET_STORE_UPD_f32(r, x0, x1)                                                \
-    { cnet_vf *w0 = (cnet_vf *)(w + (r) * ld), *w1 = (cnet_vf *)(w + (r) * ld + CNET_VBYTES / 4); \
-      const cnet_vf n0 = decay * *w0 - scale * (x0), n1 = decay * *w1 - scale * (x1);    \
-      *w0 = n0; *w1 = n1;                                                            \
-      if (wp) { *(cnet_vf *)(wp + (r) * CNET_NR_F32) = n0;                           \
-                *(cnet_vf *)(wp + (r) * CNET_NR_F32 + CNET_VBYTES / 4) = n1; } }
+    CNET_STORE_W(cnet_vf, CNET_NR_F32, CNET_VBYTES / 4, r, x0, x1, decay *)
+#define CNET_STORE_SGD_f32(r, x0, x1)                                                \
+    CNET_STORE_W(cnet_vf, CNET_NR_F32, CNET_VBYTES / 4, r, x0, x1, )
 #define CNET_STORE_UPD_f64(r, x0, x1)                                                \
-    { cnet_vd *w0 = (cnet_vd *)(w + (r) * ld), *w1 = (cnet_vd *)(w + (r) * ld + CNET_VBYTES / 8); \
-      const cnet_vd n0 = decay * *w0 - scale * (x0), n1 = decay * *w1 - scale * (x1);    \
-      *w0 = n0; *w1 = n1;                                                            \
-      if (wp) { *(cnet_vd *)(wp + (r) * CNET_NR_F64) = n0;                           \
-                *(cnet_vd *)(wp + (r) * CNET_NR_F64 + CNET_VBYTES / 8) = n1; } }
+    CNET_STORE_W(cnet_vd, CNET_NR_F64, CNET_VBYTES / 8, r, x0, x1, decay *)
+#define CNET_STORE_SGD_f64(r, x0, x1)                                                \
+    CNET_STORE_W(cnet_vd, CNET_NR_F64, CNET_VBYTES / 8, r, x0, x1, )
 
 /* sigma'(z) from a = sigma(z), lanes of a vector (activation codes above). */
 #define CNET_DEFINE_DACT(SUF, T, V, VI)                                              \

@@ -278,7 +278,14 @@ cdef void _gather_phase(const Layer *L, const Batch *bt, bint blocks, int tid, i
             i0 = n_in - n_in % CNET_MR
             for r in range(n_in % CNET_MR):
                 xb[(n_in // CNET_MR) * blk + r] = x[i0 + r]
-
+    # The first line of each of the next batch's rows (the rows this thread
+    # will gather then), so that the page walks for those random rows happen
+    # here, where the copy waits on memory anyway: issued from the first
+    # layer's update with the rows' other lines, they stalled it (15% of its
+    # time in the book's job, on the prefetch instructions).
+    _my_range(bt.next_m, tid, nt, &s_lo, &s_hi)
+    for s in range(bt.m + s_lo, bt.m + s_hi):
+        cnet_prefetch(<const floating *> bt.X + bt.idx[s] * bt.x_ld, 1)
 
 
 cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
@@ -476,8 +483,8 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
     cdef floating *Wp = <floating *> L.Wp if L.W_out == L.W else NULL
     cdef floating acc
     cdef Py_ssize_t pf_lo = 0, pf_hi = 0, pf_row_lines = 1, pf_total = 0, pf_next = 0
-    cdef Py_ssize_t pf_per_tile = 0, pf_end
-    cdef const char *pf_row
+    cdef Py_ssize_t pf_per_tile = 0, pf_end, pf_line = 0, pf_s = 0
+    cdef const char *pf_row = NULL
     if prev == NULL and bt.next_m > 0:
         # Fetch the next batch's rows of X a few cache lines per tile, each
         # thread the rows it will gather.  Issued all at once, hundreds of
@@ -487,6 +494,9 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
         _my_range(bt.next_m, tid, nt, &pf_lo, &pf_hi)
         pf_row_lines = (n_in * <Py_ssize_t> sizeof(floating) + 63) // 64
         pf_total = (pf_hi - pf_lo) * pf_row_lines
+        pf_s = bt.m + pf_lo  # the sample being fetched, and its row of X
+        if pf_total > 0:
+            pf_row = <const char *> (<const floating *> bt.X + bt.idx[pf_s] * bt.x_ld)
     if prev == NULL and AT != NULL:
         a_blk, a_rs, a_ks = L.m_cap * CNET_MR, 1, CNET_MR
     elif prev == NULL:
@@ -494,20 +504,26 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
     _my_range(n_ib * n_jb, tid, nt, &t_lo, &t_hi)
     if pf_total > 0:
         pf_per_tile = pf_total // max(t_hi - t_lo, 1) + 1
+    # The tile's coordinates and the prefetch cursor are counted on, not
+    # divided out: a 64-bit division takes ~15 cycles, and with several per
+    # tile they cost the book's update (tiles of 10 steps) much of its time.
+    ib = t_lo // n_jb
+    jb = t_lo - ib * n_jb
     for t in range(t_lo, t_hi):
         pf_end = min(pf_next + pf_per_tile, pf_total)
         while pf_next < pf_end:
-            pf_row = <const char *> (<const floating *> bt.X
-                                     + bt.idx[bt.m + pf_lo + pf_next // pf_row_lines] * bt.x_ld)
-            cnet_prefetch(pf_row + (pf_next % pf_row_lines) * 64, 1)
+            cnet_prefetch(pf_row + pf_line * 64, 1)
             pf_next += 1
+            pf_line += 1
+            if pf_line == pf_row_lines and pf_next < pf_total:
+                pf_line = 0
+                pf_s += 1
+                pf_row = <const char *> (<const floating *> bt.X + bt.idx[pf_s] * bt.x_ld)
         # Row-block major: the block of A (CNET_MR features of m samples, a
         # few KB) stays in L1 while the tile walks
         # along rows of W, which the prefetchers then stream as plain rows;
         # the D panels (all of D is m x ld, a few hundred KB) come from L2.
         # Measured: 1.2-1.3x faster than panel-major on 784x512, m = 128.
-        ib = t // n_jb
-        jb = t - ib * n_jb
         i0 = ib * CNET_MR
         j0 = jb * nr
         mr = <int> min(<Py_ssize_t> CNET_MR, n_in - i0)
@@ -522,6 +538,10 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
                 for s in range(m):
                     acc = acc + D[_d_at(L, s, j0 + c, nr)]
                 b_out[j0 + c] = b_out[j0 + c] - scale * acc
+        jb += 1
+        if jb == n_jb:
+            jb = 0
+            ib += 1
 
 
 # ---------------------------------------------------------------------------
