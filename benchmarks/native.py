@@ -1,6 +1,6 @@
 """Does the portable build lose speed against -march=native on this CPU?
 
-    python benchmarks/native.py [--rounds 8] [--n 20000] [--jobs book,big]
+    python benchmarks/native.py [--rounds 8] [--n 20000] [--jobs book,big] [--simd avx2]
 
 The wheels are built without -march=native (they must run on every CPU of
 their platform) and pick an instruction-set variant at run time.  This script
@@ -10,7 +10,9 @@ into two temporary folders, then times the same training job with each build
 in alternating child processes (the machine's load drifts: alternating makes
 the drift hit both alike).  It prints the median seconds per epoch of each
 build and their ratio (native / portable time: below 1 means native is
-faster).
+faster).  With --simd, the portable build is also timed forced onto other
+kernel variants (CNET_SIMD), which shows whether the variant it picks for
+this CPU is the fastest.
 
 Jobs, float32, 1 thread, on the first --n rows of MNIST (CNET_DATA_DIR) or of
 the shipped sample: book (784-30-10, sigmoid, quadratic, mini-batch 10) and
@@ -75,6 +77,9 @@ def main(argv=None):
     p.add_argument("--epochs", type=int, default=3, help="timed epochs per run")
     p.add_argument("--n", type=int, default=20000, help="training examples")
     p.add_argument("--jobs", default="book,big")
+    p.add_argument("--simd", default="",
+                   help="also time the portable build forced onto these variants "
+                        "(CNET_SIMD values, comma-separated, e.g. avx2,baseline)")
     p.add_argument("--child", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
@@ -84,12 +89,19 @@ def main(argv=None):
         dirs = {"portable": os.path.join(tmp, "portable"), "native": os.path.join(tmp, "native")}
         for name, target in dirs.items():
             build(target, native=name == "native")
+        # (label, build, CNET_SIMD): the portable build picks its own variant;
+        # --simd adds runs of it forced onto other variants.
+        runs = [("portable", "portable", None), ("native", "native", None)]
+        runs += [(f"portable, CNET_SIMD={v}", "portable", v) for v in args.simd.split(",") if v]
         for job in args.jobs.split(","):
-            times = {name: [] for name in dirs}
+            times = {label: [] for label, _, _ in runs}
+            simd = {}
             for r in range(args.rounds):
-                for name in (dirs if r % 2 == 0 else list(dirs)[::-1]):
-                    env = dict(os.environ, PYTHONPATH=dirs[name], OMP_NUM_THREADS="1")
+                for label, build_name, forced in (runs if r % 2 == 0 else runs[::-1]):
+                    env = dict(os.environ, PYTHONPATH=dirs[build_name], OMP_NUM_THREADS="1")
                     env.pop("CNET_SIMD", None)
+                    if forced:
+                        env["CNET_SIMD"] = forced
                     if env.get("CNET_DATA_DIR"):  # the child runs elsewhere
                         env["CNET_DATA_DIR"] = os.path.abspath(env["CNET_DATA_DIR"])
                     # cwd=tmp: the child must import the build, not the source tree.
@@ -98,17 +110,18 @@ def main(argv=None):
                                            str(args.epochs)],
                                           env=env, cwd=tmp, capture_output=True, text=True)
                     if proc.returncode:
-                        sys.exit(f"the {name} build's run failed:\n{proc.stderr}")
+                        sys.exit(f"the run '{label}' failed:\n{proc.stderr}")
                     res = json.loads(proc.stdout.strip().splitlines()[-1])
-                    assert res["file"].startswith(dirs[name]), res["file"]
-                    times[name].append(res["median"])
-            med = {name: statistics.median(t) for name, t in times.items()}
-            print(f"{job}: {args.n} examples, float32, 1 thread, {res['simd']} kernels, "
+                    assert res["file"].startswith(dirs[build_name]), res["file"]
+                    times[label].append(res["median"])
+                    simd[label] = res["simd"]
+            med = {label: statistics.median(t) for label, t in times.items()}
+            print(f"{job}: {args.n} examples, float32, 1 thread, "
                   f"{args.rounds} alternating runs of {args.epochs} epochs")
-            for name, t in times.items():
-                print(f"  {name:9s} median {med[name]:.4f} s/epoch  (min {min(t):.4f}, "
-                      f"max {max(t):.4f})")
-            print(f"  native / portable time: {med['native'] / med['portable']:.3f}", flush=True)
+            for label, t in times.items():
+                print(f"  {label:26s} {simd[label]:8s} median {med[label]:.4f} s/epoch  "
+                      f"(min {min(t):.4f}, max {max(t):.4f})  "
+                      f"{med[label] / med['portable']:.3f} x portable", flush=True)
 
 
 if __name__ == "__main__":

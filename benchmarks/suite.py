@@ -132,7 +132,8 @@ def numpy_vectorized_job(job, X, y, dtype, acts, cost, init_std):
     def act(name, z):
         if name == "sigmoid":
             np.negative(z, out=z)
-            np.exp(z, out=z)
+            with np.errstate(over="ignore"):  # exp(-z) = inf gives 1 / inf = 0: right
+                np.exp(z, out=z)
             z += 1
             return np.reciprocal(z, out=z)
         if name == "relu":
