@@ -43,10 +43,11 @@ def _train(cfg, X, y, dtype, n_threads, batch_size, lmbda=0.0):
 @pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: "-".join(map(str, c["sizes"])))
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("batch_size", [1, 10, 37, 128])
-def test_bit_identical_for_1_and_2_threads(sample, cfg, dtype, batch_size):
+@pytest.mark.parametrize("lmbda", [0.0, 1.0])  # the update has a path without decay
+def test_bit_identical_for_1_and_2_threads(sample, cfg, dtype, batch_size, lmbda):
     X, y = sample
-    one = _train(cfg, X, y, dtype, 1, batch_size, lmbda=1.0)
-    two = _train(cfg, X, y, dtype, 2, batch_size, lmbda=1.0)
+    one = _train(cfg, X, y, dtype, 1, batch_size, lmbda=lmbda)
+    two = _train(cfg, X, y, dtype, 2, batch_size, lmbda=lmbda)
     for a, b in zip(one.weights + one.biases, two.weights + two.biases):
         np.testing.assert_array_equal(a, b)
     # and training did something
