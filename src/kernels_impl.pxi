@@ -493,7 +493,9 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
         # arrive in the shadow of its arithmetic.
         _my_range(bt.next_m, tid, nt, &pf_lo, &pf_hi)
         pf_row_lines = (n_in * <Py_ssize_t> sizeof(floating) + 63) // 64
-        pf_total = (pf_hi - pf_lo) * pf_row_lines
+        # each row's first line was asked for by the gather (_gather_phase)
+        pf_total = (pf_hi - pf_lo) * (pf_row_lines - 1)
+        pf_line = 1
         pf_s = bt.m + pf_lo  # the sample being fetched, and its row of X
         if pf_total > 0:
             pf_row = <const char *> (<const floating *> bt.X + bt.idx[pf_s] * bt.x_ld)
@@ -516,7 +518,7 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
             pf_next += 1
             pf_line += 1
             if pf_line == pf_row_lines and pf_next < pf_total:
-                pf_line = 0
+                pf_line = 1
                 pf_s += 1
                 pf_row = <const char *> (<const floating *> bt.X + bt.idx[pf_s] * bt.x_ld)
         # Row-block major: the block of A (CNET_MR features of m samples, a
