@@ -29,14 +29,6 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-JOBS = {
-    "book": dict(sizes=[784, 30, 10], batch_size=10, eta=3.0, kw={}),
-    "big": dict(sizes=[784, 512, 512, 10], batch_size=128, eta=0.05,
-                kw=dict(activation="relu", output_activation="softmax",
-                        cost="log_likelihood", init="he")),
-}
-
-
 def build(target, native):
     """pip-install the source tree into target, with or without -march=native."""
     env = dict(os.environ)
@@ -63,9 +55,10 @@ def child(job, n, epochs):
         reps = -(-n // X.shape[0])
         X, y = np.tile(X, (reps, 1)), np.tile(y, reps)
     X, y = np.ascontiguousarray(X[:n]), y[:n]
-    spec = JOBS[job]
-    net = cnet.Network(spec["sizes"], dtype="float32", seed=0, **spec["kw"])
-    hist = net.fit(X, y, epochs=epochs + 1, batch_size=spec["batch_size"], eta=spec["eta"],
+    from suite import BIG, BIG_KW, BOOK  # benchmarks/suite.py: the same jobs
+    spec, kw = (BOOK, {}) if job == "book" else (BIG, BIG_KW)
+    net = cnet.Network(spec["sizes"], dtype="float32", seed=0, **kw)
+    hist = net.fit(X, y, epochs=epochs + 1, batch_size=spec["batch"], eta=spec["eta"],
                    n_threads=1)
     print(json.dumps(dict(median=statistics.median(hist["seconds"][1:]),
                           simd=cnet.config()["simd"], file=cnet.__file__)))

@@ -45,6 +45,7 @@ N_SAMPLES = 50000
 SETTLE_SECONDS = 0.3  # idle time before a timed run next to a multi-threaded one
 BOOK = dict(sizes=[784, 30, 10], batch=10, eta=3.0)
 BIG = dict(sizes=[784, 512, 512, 10], batch=128, eta=0.05)
+BIG_KW = dict(activation="relu", output_activation="softmax", cost="log_likelihood", init="he")
 
 
 def limit_threads(n):
@@ -358,7 +359,7 @@ def main(argv=None):
         print(f"\nbig job: 784-512-512-10 ReLU/softmax/log-likelihood, mini-batch 128, "
               f"float32 ({flops / 1e9:.1f} GFLOP/epoch)")
         acts = ["relu", "relu", "softmax"]
-        kw = dict(activation="relu", output_activation="softmax", cost="log_likelihood", init="he")
+        kw = BIG_KW
         big_epochs = max(3, epochs)
         impls = [
             ("cnet float32", cnet_job(BIG, X, y, "float32", 1, **kw), 1, "float32", big_epochs),
