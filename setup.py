@@ -124,6 +124,7 @@ def _extensions():
     common = dict(include_dirs=["src"])
     exts = [
         Extension("cnet._openmp_helpers", ["src/_openmp_helpers.pyx"], **common),
+        Extension("cnet._interrupt", ["src/_interrupt.pyx"], **common),
         Extension("cnet._kernels_baseline", ["src/_kernels_baseline.pyx"], **common),
     ]
     msvc = sys.platform == "win32"

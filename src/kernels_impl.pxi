@@ -31,7 +31,16 @@
 # output element sequentially over its reduction index.  Threads split the
 # *tiles* between them and own what they write, so results do not depend on
 # the thread count.  One OpenMP parallel region covers a whole epoch; its
-# phases are separated by barriers.
+# phases are separated by barriers (cnet_sync.h).
+#
+# Every parallel region's body is one call of a *_thread function, and
+# nothing is assigned inside the region itself: whatever a thread writes for
+# itself is a local of that function, on its own stack.  (A variable of the
+# enclosing function written in the region is shared unless Cython lists it
+# as private; one written through a pointer never is; that race returned
+# garbage rows under load.)  tests/test_parallel_regions.py checks the
+# generated C for this.  With one thread, no region is entered at all: the
+# body is called directly (no OpenMP runtime, so a forked child works).
 
 from cython.parallel cimport parallel
 from libc.math cimport exp, expf, tanh, tanhf, log, logf
@@ -39,6 +48,17 @@ from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 
 include "openmp_shim.pxi"
+
+cdef extern from "cnet_sync.h":
+    ctypedef struct cnet_sync:
+        pass
+    void cnet_sync_init(cnet_sync *b, const void *interrupt) noexcept nogil
+    void cnet_sync_join(cnet_sync *b, int nt) noexcept nogil
+    void cnet_sync_wait(cnet_sync *b) noexcept nogil
+    void cnet_sync_poll(cnet_sync *b, int tid, long k) noexcept nogil
+    int cnet_sync_halted(const cnet_sync *b, long k) noexcept nogil
+    void cnet_sync_report(cnet_sync *b, int tid, long value) noexcept nogil
+    long cnet_sync_result(const cnet_sync *b) noexcept nogil
 
 cdef extern from "cnet_tile.h":
     enum:
@@ -138,6 +158,7 @@ cdef struct Batch:
     Py_ssize_t next_m      # rows of the next mini-batch (idx[m:m + next_m]),
                            # which the first layer's update prefetches; or 0
     void *loss             # per-example cost (m,)                 OUT
+    cnet_sync *sync        # the team's barrier and interrupt flag (shared)
 
 
 # ---------------------------------------------------------------------------
@@ -325,7 +346,7 @@ cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
             for i in range(L.n_in):
                 for c in range(nr):
                     Wp[(cb * L.n_in + i) * nr + c] = W[i * ld + cb * nr + c]
-        cnet_barrier()
+        cnet_sync_wait(bt.sync)
 
     # A softmax row needs all its columns: give each thread whole rows.
     if softmax:
@@ -556,7 +577,7 @@ cdef void _forward_batch(const Layer *layers, int n_layers, const Batch *bt,
     cdef int l
     cdef floating *AT_out
     _gather_phase(&layers[0], bt, training, tid, nt, dummy)
-    cnet_barrier()
+    cnet_sync_wait(bt.sync)
     for l in range(n_layers):
         AT_out = NULL
         if training and l + 1 < n_layers:
@@ -565,7 +586,7 @@ cdef void _forward_batch(const Layer *layers, int n_layers, const Batch *bt,
             _forward_phase(&layers[0], NULL, bt, AT_out, tid, nt)
         else:
             _forward_phase(&layers[l], &layers[l - 1], bt, AT_out, tid, nt)
-        cnet_barrier()
+        cnet_sync_wait(bt.sync)
 
 
 cdef void _backward_batch(const Layer *layers, int n_layers, int cost,
@@ -576,67 +597,107 @@ cdef void _backward_batch(const Layer *layers, int n_layers, int cost,
     propagation below it: they touch disjoint buffers."""
     cdef int l
     _output_delta_phase(&layers[n_layers - 1], cost, bt, tid, nt, <floating *> NULL)
-    cnet_barrier()
+    cnet_sync_wait(bt.sync)
     for l in range(n_layers - 1, -1, -1):
         if l > 0:
             _backprop_phase(&layers[l], &layers[l - 1], bt, tid, nt, <floating *> NULL)
-            cnet_barrier()
+            cnet_sync_wait(bt.sync)
         _update_phase(&layers[l], &layers[l - 1] if l > 0 else NULL, bt, decay, scale,
                       tid, nt)
-    cnet_barrier()
+    cnet_sync_wait(bt.sync)
 
 
-cdef void _sgd_epoch(const Layer *layers, int n_layers, int cost, Batch proto,
-                     Py_ssize_t n, Py_ssize_t batch_size, floating eta,
-                     floating decay, int n_threads) noexcept nogil:
-    """All mini-batches of one epoch in one parallel region."""
+cdef inline void _team(int *tid, int *nt, cnet_sync *sync) noexcept nogil:
+    """This thread's number and the team's size, told to the barrier."""
+    tid[0] = omp_get_thread_num()
+    nt[0] = omp_get_num_threads()
+    cnet_sync_join(sync, nt[0])
+
+
+cdef void _sgd_epoch_thread(const Layer *layers, int n_layers, int cost,
+                            const Batch *proto, Py_ssize_t n, Py_ssize_t batch_size,
+                            floating eta, floating decay) noexcept nogil:
+    """One thread's part of an epoch.  Reports the examples the team used: n,
+    or fewer if interrupted (it stops between mini-batches)."""
     cdef int tid, nt
-    cdef Batch bt
-    cdef Py_ssize_t start
-    with parallel(num_threads=n_threads):
-        tid = omp_get_thread_num()
-        nt = omp_get_num_threads()
-        bt = proto
-        start = 0
-        while start < n:
-            bt.m = min(batch_size, n - start)
-            bt.idx = proto.idx + start
-            if proto.labels != NULL:
-                bt.labels = proto.labels + start
-            bt.loss = <floating *> proto.loss + start
-            bt.pack = start == 0
-            bt.next_m = max(0, min(batch_size, n - start - batch_size))
-            _forward_batch(layers, n_layers, &bt, True, tid, nt, <floating *> NULL)
-            _backward_batch(layers, n_layers, cost, &bt, decay, eta / bt.m, tid, nt)
-            start = start + batch_size
+    cdef long k = 0
+    cdef Batch bt = proto[0]
+    cdef Py_ssize_t start = 0
+    _team(&tid, &nt, bt.sync)
+    while start < n:
+        bt.m = min(batch_size, n - start)
+        bt.idx = proto.idx + start
+        if proto.labels != NULL:
+            bt.labels = proto.labels + start
+        bt.loss = <floating *> proto.loss + start
+        bt.pack = start == 0
+        bt.next_m = max(0, min(batch_size, n - start - batch_size))
+        cnet_sync_poll(bt.sync, tid, k)
+        _forward_batch(layers, n_layers, &bt, True, tid, nt, <floating *> NULL)
+        if cnet_sync_halted(bt.sync, k):
+            break  # after a forward pass only: no weight has changed
+        _backward_batch(layers, n_layers, cost, &bt, decay, eta / bt.m, tid, nt)
+        start = start + batch_size
+        k += 1
+    cnet_sync_report(bt.sync, tid, min(start, n))
 
 
-cdef void _forward_all(const Layer *layers, int n_layers, Batch proto,
-                       Py_ssize_t n, Py_ssize_t chunk, floating *out,
-                       int n_threads) noexcept nogil:
-    """out[k, :] := network output for row idx[k], chunk rows at a time."""
+cdef Py_ssize_t _sgd_epoch(const Layer *layers, int n_layers, int cost, Batch proto,
+                           Py_ssize_t n, Py_ssize_t batch_size, floating eta,
+                           floating decay, int n_threads) noexcept nogil:
+    """All mini-batches of one epoch in one parallel region; returns the
+    examples used."""
+    cdef const Batch *pb = &proto
+    if n_threads == 1:
+        _sgd_epoch_thread(layers, n_layers, cost, pb, n, batch_size, eta, decay)
+    else:
+        with parallel(num_threads=n_threads):
+            _sgd_epoch_thread(layers, n_layers, cost, pb, n, batch_size, eta, decay)
+    return cnet_sync_result(proto.sync)
+
+
+cdef void _forward_all_thread(const Layer *layers, int n_layers, const Batch *proto,
+                              Py_ssize_t n, Py_ssize_t chunk, floating *out) noexcept nogil:
+    """One thread's part of _forward_all.  Reports the rows done (n unless
+    interrupted between chunks)."""
     cdef int tid, nt
-    cdef Batch bt
-    cdef Py_ssize_t start, s, s_lo, s_hi, j
+    cdef long k = 0
+    cdef Batch bt = proto[0]
+    cdef Py_ssize_t start = 0, s, s_lo, s_hi, j
     cdef const Layer *top = &layers[n_layers - 1]
     cdef const floating *a
-    with parallel(num_threads=n_threads):
-        tid = omp_get_thread_num()
-        nt = omp_get_num_threads()
-        bt = proto
-        start = 0
-        while start < n:
-            bt.m = min(chunk, n - start)
-            bt.idx = proto.idx + start
-            bt.pack = start == 0
-            _forward_batch(layers, n_layers, &bt, False, tid, nt, out)
-            _my_range(bt.m, tid, nt, &s_lo, &s_hi)
-            for s in range(s_lo, s_hi):
-                a = <const floating *> top.A + s * top.ld
-                for j in range(top.n_out):
-                    out[(start + s) * top.n_out + j] = a[j]
-            cnet_barrier()
-            start = start + chunk
+    _team(&tid, &nt, bt.sync)
+    while start < n:
+        bt.m = min(chunk, n - start)
+        bt.idx = proto.idx + start
+        bt.pack = start == 0
+        cnet_sync_poll(bt.sync, tid, k)
+        _forward_batch(layers, n_layers, &bt, False, tid, nt, out)
+        if cnet_sync_halted(bt.sync, k):
+            break
+        _my_range(bt.m, tid, nt, &s_lo, &s_hi)
+        for s in range(s_lo, s_hi):
+            a = <const floating *> top.A + s * top.ld
+            for j in range(top.n_out):
+                out[(start + s) * top.n_out + j] = a[j]
+        cnet_sync_wait(bt.sync)
+        start = start + chunk
+        k += 1
+    cnet_sync_report(bt.sync, tid, min(start, n))
+
+
+cdef Py_ssize_t _forward_all(const Layer *layers, int n_layers, Batch proto,
+                             Py_ssize_t n, Py_ssize_t chunk, floating *out,
+                             int n_threads) noexcept nogil:
+    """out[k, :] := network output for row idx[k], chunk rows at a time;
+    returns the rows done."""
+    cdef const Batch *pb = &proto
+    if n_threads == 1:
+        _forward_all_thread(layers, n_layers, pb, n, chunk, out)
+    else:
+        with parallel(num_threads=n_threads):
+            _forward_all_thread(layers, n_layers, pb, n, chunk, out)
+    return cnet_sync_result(proto.sync)
 
 
 # ---------------------------------------------------------------------------
@@ -682,7 +743,7 @@ cdef Layer *_make_layers(list spec, floating *dummy) except NULL:
 
 cdef Batch _make_batch(const floating[:, ::1] X, targets,
                        const Py_ssize_t[::1] labels, const Py_ssize_t[::1] order,
-                       list spec, void *loss) except *:
+                       list spec, void *loss, cnet_sync *sync) except *:
     cdef Batch bt
     cdef const floating[:, ::1] T
     cdef floating[:, ::1] Xin = spec[0][10]
@@ -708,6 +769,7 @@ cdef Batch _make_batch(const floating[:, ::1] X, targets,
     bt.loss = loss
     bt.pack = True
     bt.next_m = 0
+    bt.sync = sync
     return bt
 
 
@@ -719,39 +781,59 @@ def _need_targets(targets, labels):
 def sgd_epoch(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
               const Py_ssize_t[::1] order, list spec, int cost,
               Py_ssize_t batch_size, double eta, double decay,
-              floating[::1] loss_out, int n_threads):
+              floating[::1] loss_out, int n_threads, Py_ssize_t interrupt=0):
     """One epoch of mini-batch SGD over X[order], in place on the weights.
 
     W <- decay W - (eta/m) sum delta a^T,  b <- b - (eta/m) sum delta.
     loss_out[k] receives the cost of example order[k] when it was used.
     targets: (n_samples, n_out) of X's dtype, or None to use labels, whose
-    labels[k] is the label of example order[k] (X's row order[k])."""
+    labels[k] is the label of example order[k] (X's row order[k]).
+    interrupt: the address of a flag (cnet._interrupt) polled before each
+    mini-batch, or 0.  Returns the examples used: len(order), or fewer when
+    the flag stopped the epoch between two mini-batches."""
     _need_targets(targets, labels)
     cdef Layer *layers = _make_layers(spec, <floating *> NULL)
     cdef int n_layers = len(spec)
     cdef Batch bt
+    cdef cnet_sync sync
+    cdef Py_ssize_t used
+    cnet_sync_init(&sync, <const void *> interrupt)
     try:
-        bt = _make_batch[floating](X, targets, labels, order, spec, &loss_out[0])
+        bt = _make_batch[floating](X, targets, labels, order, spec, &loss_out[0], &sync)
         with nogil:
-            _sgd_epoch(layers, n_layers, cost, bt, order.shape[0], batch_size,
-                       <floating> eta, <floating> decay, n_threads)
+            used = _sgd_epoch(layers, n_layers, cost, bt, order.shape[0], batch_size,
+                              <floating> eta, <floating> decay, n_threads)
     finally:
         free(layers)
+    return used
 
 
 def forward(const floating[:, ::1] X, const Py_ssize_t[::1] order, list spec,
-            floating[:, ::1] out, Py_ssize_t chunk, int n_threads):
-    """out[k] := network(X[order[k]]); chunk = rows the buffers in spec hold."""
+            floating[:, ::1] out, Py_ssize_t chunk, int n_threads, Py_ssize_t interrupt=0):
+    """out[k] := network(X[order[k]]); chunk = rows the buffers in spec hold.
+    Returns the rows done (fewer than len(order) if interrupted)."""
     cdef Layer *layers = _make_layers(spec, <floating *> NULL)
     cdef int n_layers = len(spec)
     cdef Batch bt
+    cdef cnet_sync sync
+    cdef Py_ssize_t done
+    cnet_sync_init(&sync, <const void *> interrupt)
     try:
-        bt = _make_batch[floating](X, None, None, order, spec, NULL)
+        bt = _make_batch[floating](X, None, None, order, spec, NULL, &sync)
         with nogil:
-            _forward_all(layers, n_layers, bt, order.shape[0], chunk,
-                         &out[0, 0], n_threads)
+            done = _forward_all(layers, n_layers, bt, order.shape[0], chunk,
+                                &out[0, 0], n_threads)
     finally:
         free(layers)
+    return done
+
+
+cdef void _gradient_thread(const Layer *layers, int n_layers, int cost, const Batch *bt,
+                           floating scale) noexcept nogil:
+    cdef int tid, nt
+    _team(&tid, &nt, bt.sync)
+    _forward_batch(layers, n_layers, bt, True, tid, nt, <floating *> NULL)
+    _backward_batch(layers, n_layers, cost, bt, <floating> 0, scale, tid, nt)
 
 
 def gradient(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
@@ -764,38 +846,74 @@ def gradient(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
     _need_targets(targets, labels)
     cdef Layer *layers = _make_layers(spec, <floating *> NULL)
     cdef Batch bt
-    cdef int n_layers = len(spec), tid, nt
+    cdef const Batch *pb = &bt
+    cdef cnet_sync sync
+    cdef int n_layers = len(spec)
     cdef floating scale = -1.0 / order.shape[0]
+    cnet_sync_init(&sync, NULL)
     try:
-        bt = _make_batch[floating](X, targets, labels, order, spec, &loss_out[0])
-        with nogil, parallel(num_threads=n_threads):
-            tid = omp_get_thread_num()
-            nt = omp_get_num_threads()
-            _forward_batch(layers, n_layers, &bt, True, tid, nt, <floating *> NULL)
-            _backward_batch(layers, n_layers, cost, &bt, <floating> 0, scale, tid, nt)
+        bt = _make_batch[floating](X, targets, labels, order, spec, &loss_out[0], &sync)
+        with nogil:
+            if n_threads == 1:
+                _gradient_thread(layers, n_layers, cost, pb, scale)
+            else:
+                with parallel(num_threads=n_threads):
+                    _gradient_thread(layers, n_layers, cost, pb, scale)
     finally:
         free(layers)
 
 
 # Single-phase entry points: the kernels one at a time, for the tests that
 # hold each of them against the NumPy reference (cnet/reference.py).
+cdef enum:
+    LAYER_FORWARD = 0
+    OUTPUT_DELTA = 1
+    BACKPROP_DELTA = 2
+    UPDATE = 3
+
+
+cdef void _phase_thread(int which, const Layer *layers, const Batch *bt, int cost,
+                        floating scale, floating decay) noexcept nogil:
+    cdef int tid, nt
+    _team(&tid, &nt, bt.sync)
+    if which == LAYER_FORWARD:
+        _gather_phase(&layers[0], bt, False, tid, nt, <floating *> NULL)
+        cnet_sync_wait(bt.sync)
+        _forward_phase(&layers[0], NULL, bt, <floating *> NULL, tid, nt)
+    elif which == OUTPUT_DELTA:
+        _output_delta_phase(&layers[0], cost, bt, tid, nt, <floating *> NULL)
+    elif which == BACKPROP_DELTA:
+        _backprop_phase(&layers[1], &layers[0], bt, tid, nt, <floating *> NULL)
+    else:
+        _gather_phase(&layers[0], bt, True, tid, nt, <floating *> NULL)
+        cnet_sync_wait(bt.sync)
+        _update_phase(&layers[0], NULL, bt, decay, scale, tid, nt)
+
+
+cdef _run_phase(int which, const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
+                const Py_ssize_t[::1] order, list spec, int cost, void *loss,
+                floating scale, floating decay, int n_threads):
+    cdef Layer *layers = _make_layers(spec, <floating *> NULL)
+    cdef Batch bt
+    cdef const Batch *pb = &bt
+    cdef cnet_sync sync
+    cnet_sync_init(&sync, NULL)
+    try:
+        bt = _make_batch[floating](X, targets, labels, order, spec, loss, &sync)
+        with nogil:
+            if n_threads == 1:
+                _phase_thread(which, layers, pb, cost, scale, decay)
+            else:
+                with parallel(num_threads=n_threads):
+                    _phase_thread(which, layers, pb, cost, scale, decay)
+    finally:
+        free(layers)
+
 
 def layer_forward(const floating[:, ::1] X, const Py_ssize_t[::1] order,
                   list spec, int n_threads):
     """spec[0].A[s] := act(X[order[s]] @ W.T + b)."""
-    cdef Layer *layers = _make_layers(spec, <floating *> NULL)
-    cdef Batch bt
-    cdef int tid, nt
-    try:
-        bt = _make_batch[floating](X, None, None, order, spec, NULL)
-        with nogil, parallel(num_threads=n_threads):
-            tid = omp_get_thread_num()
-            nt = omp_get_num_threads()
-            _gather_phase(&layers[0], &bt, False, tid, nt, <floating *> NULL)
-            cnet_barrier()
-            _forward_phase(&layers[0], NULL, &bt, <floating *> NULL, tid, nt)
-    finally:
-        free(layers)
+    _run_phase[floating](LAYER_FORWARD, X, None, None, order, spec, 0, NULL, 0, 0, n_threads)
 
 
 def output_delta(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
@@ -804,48 +922,19 @@ def output_delta(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels
     """spec[0].D, .DT, loss_out from spec[0].A and the targets of order
     (targets, labels: as for sgd_epoch)."""
     _need_targets(targets, labels)
-    cdef Layer *layers = _make_layers(spec, <floating *> NULL)
-    cdef Batch bt
-    cdef int tid, nt
-    try:
-        bt = _make_batch[floating](X, targets, labels, order, spec, &loss_out[0])
-        with nogil, parallel(num_threads=n_threads):
-            tid = omp_get_thread_num()
-            nt = omp_get_num_threads()
-            _output_delta_phase(&layers[0], cost, &bt, tid, nt, <floating *> NULL)
-    finally:
-        free(layers)
+    _run_phase[floating](OUTPUT_DELTA, X, targets, labels, order, spec, cost, &loss_out[0],
+                         0, 0, n_threads)
 
 
 def backprop_delta(const floating[:, ::1] X, const Py_ssize_t[::1] order,
                    list spec, int n_threads):
     """spec[0].D, .DT := (delta of spec[1] pulled back through W) * sigma'(spec[0].A)."""
-    cdef Layer *layers = _make_layers(spec, <floating *> NULL)
-    cdef Batch bt
-    cdef int tid, nt
-    try:
-        bt = _make_batch[floating](X, None, None, order, spec, NULL)
-        with nogil, parallel(num_threads=n_threads):
-            tid = omp_get_thread_num()
-            nt = omp_get_num_threads()
-            _backprop_phase(&layers[1], &layers[0], &bt, tid, nt, <floating *> NULL)
-    finally:
-        free(layers)
+    _run_phase[floating](BACKPROP_DELTA, X, None, None, order, spec, 0, NULL, 0, 0,
+                         n_threads)
 
 
 def update(const floating[:, ::1] X, const Py_ssize_t[::1] order, list spec,
            double scale, double decay, int n_threads):
     """W_out := decay W_out - scale sum_s D[s] X[order[s]]^T, b likewise."""
-    cdef Layer *layers = _make_layers(spec, <floating *> NULL)
-    cdef Batch bt
-    cdef int tid, nt
-    try:
-        bt = _make_batch[floating](X, None, None, order, spec, NULL)
-        with nogil, parallel(num_threads=n_threads):
-            tid = omp_get_thread_num()
-            nt = omp_get_num_threads()
-            _gather_phase(&layers[0], &bt, True, tid, nt, <floating *> NULL)
-            cnet_barrier()
-            _update_phase(&layers[0], NULL, &bt, <floating> decay, <floating> scale, tid, nt)
-    finally:
-        free(layers)
+    _run_phase[floating](UPDATE, X, None, None, order, spec, 0, NULL, <floating> scale,
+                         <floating> decay, n_threads)

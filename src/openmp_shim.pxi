@@ -6,21 +6,14 @@ cdef extern from *:
     #ifdef _OPENMP
     #include <omp.h>
     #define CNET_OPENMP 1
-    static inline void cnet_barrier(void) {
-        #pragma omp barrier
-    }
     #else
     #define CNET_OPENMP 0
     static inline int omp_get_max_threads(void) { return 1; }
     static inline int omp_get_num_threads(void) { return 1; }
     static inline int omp_get_thread_num(void) { return 0; }
-    static inline void cnet_barrier(void) {}
     #endif
     """
     const int CNET_OPENMP
     int omp_get_max_threads() noexcept nogil
     int omp_get_num_threads() noexcept nogil
     int omp_get_thread_num() noexcept nogil
-    # An orphaned `omp barrier`: binds to the enclosing parallel region, so
-    # phases of one epoch can be separated without leaving the region.
-    void cnet_barrier() noexcept nogil
