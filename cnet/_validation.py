@@ -49,6 +49,19 @@ def check_decay(eta, lmbda, n):
     return 1.0 - eta * lmbda / n
 
 
+def check_eta(eta, dtype):
+    """eta as the kernels will see it, in the network's dtype: a positive
+    float64 can still be 0 (1e-320) or inf (1e300) in float32."""
+    dt = np.dtype(dtype)
+    with np.errstate(over="ignore", under="ignore"):
+        cast = dt.type(eta)
+    if not (np.isfinite(cast) and cast > 0):
+        info = np.finfo(dt)
+        raise ValueError(f"eta={eta:g} is {float(cast):g} in the network's dtype {dt.name}: "
+                         f"it must lie in [{info.tiny:.3g}, {info.max:.3g}]")
+    return eta
+
+
 def check_sizes(sizes):
     try:
         sizes = list(sizes)

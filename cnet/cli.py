@@ -512,9 +512,13 @@ def _run_train(args):
                    f"({round(accuracies[best] * n_test)} / {n_test}) at epoch {best + 1} "
                    f"{done}; total {total:.2f} s")
     else:
-        acc = net.score(X_test, y_test, n_threads=n_threads)
-        summary = (f"no epochs trained; test accuracy of the initial network {acc:.2%} "
-                   f"({round(acc * n_test)} / {n_test}); total {total:.2f} s")
+        if interrupted:  # fit rolled the unfinished first epoch back
+            summary = (f"interrupted during epoch 1 of {epochs} (rolled back): no epochs "
+                       f"trained; total {total:.2f} s")
+        else:
+            acc = net.score(X_test, y_test, n_threads=n_threads)
+            summary = (f"no epochs trained; test accuracy of the initial network {acc:.2%} "
+                       f"({round(acc * n_test)} / {n_test}); total {total:.2f} s")
     say()
     print(summary, file=out, flush=True)
     if interrupted:

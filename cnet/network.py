@@ -21,14 +21,16 @@ import numpy as np
 from . import activations, costs
 from ._dispatch import kernels
 from ._threads import network_flops, resolve_n_threads, threads_for_work
-from ._validation import (check_decay, check_dtype, check_float, check_int, check_sizes,
-                          check_X, check_y, labels_of)
+from ._interrupts import deliver, watching
+from ._validation import (check_decay, check_dtype, check_eta, check_float, check_int,
+                          check_sizes, check_X, check_y, labels_of)
 from ._workspace import Workspace, padded
 from ._progress import EpochProgress
 from .training import (History, callbacks_begin, callbacks_end, callbacks_epoch, check_callbacks,
-                       sgd_epochs)
+                       sgd_epochs, sgd_step)
 
 INITS = ("normal", "scaled_normal", "xavier", "he")
+_EPOCH_KEYS = ("epoch", "train_cost", "eta", "seconds", "threads")  # in every History
 _FORWARD_CHUNK = 256  # rows per pass of inference: bounds its scratch memory
 
 
@@ -59,7 +61,15 @@ class Network:
     sizes, num_layers
     weights : list of arrays (n_out, n_in)
     biases : list of arrays (n_out, 1)
+    history : History or None
+        The record of the latest ``fit`` / ``SGD`` call, filled as its epochs
+        end: after Ctrl-C (KeyboardInterrupt) it holds the epochs completed,
+        and the network is as they left it -- the interrupted epoch is rolled
+        back to its start (weights and random generator), so calling ``fit``
+        again continues exactly as if it had not been interrupted.
     """
+
+    history = None
 
     def __init__(self, sizes, activation="sigmoid", output_activation=None,
                  cost="quadratic", init="normal", dtype="float64", seed=None):
@@ -188,7 +198,15 @@ class Network:
             p[...] = s
 
     def _params_finite(self):
-        return all(np.isfinite(p).all() for p in self._Wt + self._b)
+        return self._max_abs_param() is not None
+
+    def _max_abs_param(self):
+        """max |parameter|, or None if one is NaN or infinite (two passes
+        over each array, no temporary as large as it)."""
+        big = 0.0
+        for p in self._Wt + self._b:
+            big = max(big, float(p.max()), -float(p.min()))
+        return big if np.isfinite(big) else None
 
     def _l2_term(self, lmbda, n):
         """(lmbda / 2n) sum ||W||^2, the L2 part of the regularised cost."""
@@ -219,8 +237,15 @@ class Network:
         ws = Workspace(self._kernel_params(), chunk)
         out = np.empty((n, self.sizes[-1]), dtype=self.dtype)
         n_threads = threads_for_work(n_threads, network_flops(self.sizes, chunk) / 3)
-        kernels.forward(X, np.arange(n, dtype=np.intp), ws.spec, out, chunk, n_threads)
-        return out
+        order = np.arange(n, dtype=np.intp)
+        done = 0
+        while True:
+            with watching() as flag:
+                done += kernels.forward(X, order[done:], ws.spec, out[done:], chunk, n_threads,
+                                        flag)
+            if done == n:
+                return out
+            deliver()  # Ctrl-C: KeyboardInterrupt; if the handler returns, go on
 
     def predict(self, X, n_threads=None):
         """Predicted class of each sample (argmax of the output), shape (n_samples,)."""
@@ -324,7 +349,8 @@ class Network:
                              "validation_data[1]")
             val = (Xv, Tv if Tv is not None else np.eye(self.sizes[-1], dtype=self.dtype)[lv], lv)
         callbacks = check_callbacks(callbacks)
-        history = History()
+        keys = _EPOCH_KEYS + (("val_cost", "val_accuracy") if val is not None else ())
+        history = self.history = History({k: [] for k in keys})
         n_threads = resolve_n_threads(n_threads)
         callbacks_begin(callbacks, self)
         with EpochProgress(epochs, enabled=None if verbose else False) as progress:
@@ -335,14 +361,18 @@ class Network:
 
     def _fit_epochs(self, X, T, labels, epochs, batch_size, eta, lmbda, val, shuffle,
                     n_threads, verbose, callbacks, history, progress):
-        for epoch, train_cost, seconds, used in sgd_epochs(
+        for epoch, train_cost, seconds, used, undo in sgd_epochs(
                 self, X, T, labels if T is None else None, epochs=epochs,
                 batch_size=batch_size, eta=eta, lmbda=lmbda, shuffle=shuffle,
                 n_threads=n_threads):
             row = dict(epoch=epoch + 1, train_cost=train_cost, eta=eta, seconds=seconds,
                        threads=used)
             if val is not None:
-                A = self._forward(val[0], n_threads)
+                try:
+                    A = self._forward(val[0], n_threads)
+                except KeyboardInterrupt:  # the epoch is not in the history: undo it
+                    undo()
+                    raise
                 row["val_cost"] = float(np.mean(self._cost.fn(A, val[1]), dtype=np.float64)) \
                     + self._l2_term(lmbda, val[0].shape[0])
                 row["val_accuracy"] = float(np.mean(labels_of(A) == val[2]))
@@ -357,10 +387,10 @@ class Network:
             if callbacks and callbacks_epoch(callbacks, self, epoch + 1, row):
                 break
 
-    @staticmethod
-    def _check_hyper(epochs, batch_size, eta, lmbda, batch_name):
+    def _check_hyper(self, epochs, batch_size, eta, lmbda, batch_name):
         return (check_int(epochs, "epochs", 0), check_int(batch_size, batch_name, 1),
-                check_float(eta, "eta", positive=True), check_float(lmbda, "lmbda"))
+                check_eta(check_float(eta, "eta", positive=True), self.dtype),
+                check_float(lmbda, "lmbda"))
 
     # -- Nielsen's surface --------------------------------------------------
 
@@ -383,16 +413,10 @@ class Network:
     def update_mini_batch(self, mini_batch, eta, lmbda=0.0, n=None):
         """One gradient-descent step on a list of (x, y) (network.py / network2.py)."""
         X, T, labels = self._examples(mini_batch, "mini_batch")
-        eta = check_float(eta, "eta", positive=True)
+        eta = check_eta(check_float(eta, "eta", positive=True), self.dtype)
         lmbda = check_float(lmbda, "lmbda")
         n = X.shape[0] if n is None else check_int(n, "n", 1)
-        decay = check_decay(eta, lmbda, n)
-        m = X.shape[0]
-        ws = Workspace(self._kernel_params(), m)
-        loss = np.empty(m, dtype=self.dtype)
-        n_threads = threads_for_work(resolve_n_threads(None), network_flops(self.sizes, m))
-        kernels.sgd_epoch(X, T, labels, np.arange(m, dtype=np.intp), ws.spec, self._cost.code, m,
-                          eta, decay, loss, n_threads)
+        sgd_step(self, X, T, labels, eta, check_decay(eta, lmbda, n))
 
     def evaluate(self, test_data):
         """Number of (x, label) pairs whose predicted class is the label."""
@@ -464,9 +488,14 @@ class Network:
         evald = self._examples(evaluation_data, "evaluation_data") if evaluation_data else None
         n_threads = resolve_n_threads(n_threads)
         callbacks = check_callbacks(callbacks)
-        out = sys.stdout
         ev_cost, ev_acc, tr_cost, tr_acc = [], [], [], []
-        history = History()
+        keys = _EPOCH_KEYS + (("test_accuracy",) if test is not None and (verbose or callbacks)
+                              else ())
+        keys += (("training_cost",) if monitor_training_cost else ()) \
+            + (("train_accuracy",) if monitor_training_accuracy else ()) \
+            + (("val_cost",) if evald is not None and monitor_evaluation_cost else ()) \
+            + (("val_accuracy",) if evald is not None and monitor_evaluation_accuracy else ())
+        history = self.history = History({k: [] for k in keys})
 
         def correct(data):
             Xd, Td, ld = data
@@ -478,41 +507,58 @@ class Network:
             return self.cost(Xd, Td if Td is not None else ld, lmbda, n_threads)
 
         callbacks_begin(callbacks, self)
-        for j, cost, seconds, used in sgd_epochs(
+        for j, cost, seconds, used, undo in sgd_epochs(
                 self, X, T, labels, epochs=epochs, batch_size=mini_batch_size, eta=eta,
                 lmbda=lmbda, shuffle=shuffle, n_threads=n_threads):
-            train = (X, T, labels)
-            row = dict(epoch=j + 1, train_cost=cost, eta=eta, seconds=seconds, threads=used)
-            if test is not None and (verbose or callbacks):
-                n_correct = correct(test)
-                row["test_accuracy"] = n_correct / test[0].shape[0]
-            if test is not None and verbose:
-                print(f"Epoch {j}: {n_correct} / {test[0].shape[0]}", file=out, flush=True)
-            elif verbose:
-                print(f"Epoch {j} training complete" if evald else f"Epoch {j} complete",
-                      file=out, flush=True)
-            if monitor_training_cost:
-                tr_cost.append(total(train))
-                row["training_cost"] = tr_cost[-1]
-                verbose and print(f"Cost on training data: {tr_cost[-1]}", file=out)
-            if monitor_training_accuracy:
-                tr_acc.append(correct(train))
-                row["train_accuracy"] = tr_acc[-1] / X.shape[0]
-                verbose and print(f"Accuracy on training data: {tr_acc[-1]} / {X.shape[0]}", file=out)
-            if evald is not None and monitor_evaluation_cost:
-                ev_cost.append(total(evald))
-                row["val_cost"] = ev_cost[-1]
-                verbose and print(f"Cost on evaluation data: {ev_cost[-1]}", file=out)
-            if evald is not None and monitor_evaluation_accuracy:
-                ev_acc.append(correct(evald))
-                row["val_accuracy"] = ev_acc[-1] / evald[0].shape[0]
-                verbose and print(f"Accuracy on evaluation data: {ev_acc[-1]} / {evald[0].shape[0]}",
-                                  file=out)
+            try:
+                row = self._book_epoch(j, cost, seconds, used, eta, X, T, labels, test, evald,
+                                       verbose, callbacks, monitor_training_cost,
+                                       monitor_training_accuracy, monitor_evaluation_cost,
+                                       monitor_evaluation_accuracy, correct, total,
+                                       ev_cost, ev_acc, tr_cost, tr_acc)
+            except KeyboardInterrupt:  # the epoch is not in the history: undo it
+                undo()
+                raise
             history.append(**row)
             if callbacks and callbacks_epoch(callbacks, self, j + 1, row):
                 break
         callbacks_end(callbacks, self, history)
         return ev_cost, ev_acc, tr_cost, tr_acc
+
+    @staticmethod
+    def _book_epoch(j, cost, seconds, used, eta, X, T, labels, test, evald, verbose, callbacks,
+                    monitor_training_cost, monitor_training_accuracy, monitor_evaluation_cost,
+                    monitor_evaluation_accuracy, correct, total, ev_cost, ev_acc, tr_cost, tr_acc):
+        """SGD's measurements and printing after epoch j; the history row."""
+        out = sys.stdout
+        train = (X, T, labels)
+        row = dict(epoch=j + 1, train_cost=cost, eta=eta, seconds=seconds, threads=used)
+        if test is not None and (verbose or callbacks):
+            n_correct = correct(test)
+            row["test_accuracy"] = n_correct / test[0].shape[0]
+        if test is not None and verbose:
+            print(f"Epoch {j}: {n_correct} / {test[0].shape[0]}", file=out, flush=True)
+        elif verbose:
+            print(f"Epoch {j} training complete" if evald else f"Epoch {j} complete",
+                  file=out, flush=True)
+        if monitor_training_cost:
+            tr_cost.append(total(train))
+            row["training_cost"] = tr_cost[-1]
+            verbose and print(f"Cost on training data: {tr_cost[-1]}", file=out)
+        if monitor_training_accuracy:
+            tr_acc.append(correct(train))
+            row["train_accuracy"] = tr_acc[-1] / X.shape[0]
+            verbose and print(f"Accuracy on training data: {tr_acc[-1]} / {X.shape[0]}", file=out)
+        if evald is not None and monitor_evaluation_cost:
+            ev_cost.append(total(evald))
+            row["val_cost"] = ev_cost[-1]
+            verbose and print(f"Cost on evaluation data: {ev_cost[-1]}", file=out)
+        if evald is not None and monitor_evaluation_accuracy:
+            ev_acc.append(correct(evald))
+            row["val_accuracy"] = ev_acc[-1] / evald[0].shape[0]
+            verbose and print(f"Accuracy on evaluation data: {ev_acc[-1]} / {evald[0].shape[0]}",
+                              file=out)
+        return row
 
     # -- saving -------------------------------------------------------------
 

@@ -11,12 +11,15 @@ import numpy as np
 
 from ._dispatch import kernels
 from ._threads import network_flops, resolve_n_threads, threads_for_work
-from ._validation import check_decay
+from ._interrupts import deliver, watching
+from ._validation import check_decay, check_eta
 from ._workspace import Workspace
 
 
 class DivergenceError(FloatingPointError):
-    """Training produced a non-finite cost or weight; the weights are restored."""
+    """Training diverged: the cost or a weight became non-finite or exploded
+    (see cnet.training.WEIGHT_LIMIT, COST_GROWTH).  The weights and the random
+    generator are restored to their state before the epoch (or step)."""
 
 
 class StopTraining(Exception):
@@ -80,17 +83,66 @@ class History(dict):
         return f"History({dict.__repr__(self)})"
 
 
+# A parameter this large means the steps have run away: a sigmoid saturates
+# at |z| ~ 40, and no network trained by SGD on sensibly scaled inputs comes
+# near it; saturated outputs keep the cost finite, so NaN alone is caught late
+# or never (eta = 1e6 drives weights to 1e28..1e90 at chance accuracy).
+WEIGHT_LIMIT = 1e10
+# An epoch's mean cost this many times the first epoch's: diverging.
+COST_GROWTH = 1e6
+
+
+def check_params_usable(net):
+    """Before training: parameters edited in place to NaN/inf cannot train."""
+    if net._max_abs_param() is None:
+        raise ValueError("the network's weights or biases hold NaN or infinity (edited in "
+                         "place?): assign finite values before training")
+
+
+def divergence(net, cost, first_cost):
+    """What went wrong, or None if the step looks sane."""
+    if not np.isfinite(cost):
+        return "the cost became NaN or infinite"
+    big = net._max_abs_param()
+    if big is None:
+        return "a weight became NaN or infinite"
+    if big > WEIGHT_LIMIT:
+        return f"a weight reached {big:.3g} (beyond the limit {WEIGHT_LIMIT:g})"
+    if first_cost is not None and first_cost > 0 and cost > COST_GROWTH * first_cost:
+        return f"the cost grew from {first_cost:.4g} to {cost:.4g}"
+    return None
+
+
+class _Start:
+    """The parameters and random generator as they were at a step's start."""
+
+    def __init__(self, net):
+        self.net = net
+        self.rng_state = net._rng.bit_generator.state
+        self.params = net._snapshot()
+
+    def restore(self):
+        self.net._restore(self.params)
+        self.net._rng.bit_generator.state = self.rng_state
+
+
 def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_threads):
     """Run the epochs; yield (epoch index, mean training cost, seconds, threads
-    used) after each.
+    used, undo) after each, undo() putting the parameters and the random
+    generator back as they were before that epoch (for a caller interrupted
+    before it recorded the epoch).
 
     X (n, n_in), and T (n, n_out) targets or None with labels (n,) intp, all
     already validated and in the network's dtype.  If an epoch diverges, the
-    parameters are put back as they were before it and DivergenceError raised.
+    parameters are put back as they were before it and DivergenceError
+    raised.  Ctrl-C stops the epoch at the next mini-batch, and the epoch is
+    rolled back the same way before KeyboardInterrupt is raised.
     """
     n = X.shape[0]
     batch_size = min(batch_size, n)
+    check_eta(eta, net.dtype)
     decay = check_decay(eta, lmbda, n)
+    check_params_usable(net)
     n_threads = threads_for_work(resolve_n_threads(n_threads),
                                  network_flops(net.sizes, batch_size))
     ws = Workspace(net._kernel_params(), batch_size)
@@ -98,24 +150,62 @@ def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_
     # The kernels read labels in epoch order (a sequential stream, where
     # labels[order[k]] would be a cache miss per example).
     labels_in_order = None if labels is None else np.empty(n, dtype=np.intp)
+    first_cost = None
     for epoch in range(epochs):
-        order = net._rng.permutation(n) if shuffle else np.arange(n)
-        order = order.astype(np.intp, copy=False)
-        if labels is not None:
-            np.take(labels, order, out=labels_in_order)
-        saved = net._snapshot()
-        t0 = time.perf_counter()
-        kernels.sgd_epoch(X, T, labels_in_order, order, ws.spec, net._cost.code, batch_size,
-                          eta, decay, loss, n_threads)
-        seconds = time.perf_counter() - t0
+        while True:
+            start = _Start(net)
+            order = net._rng.permutation(n) if shuffle else np.arange(n)
+            order = order.astype(np.intp, copy=False)
+            if labels is not None:
+                np.take(labels, order, out=labels_in_order)
+            t0 = time.perf_counter()
+            with watching() as flag:
+                done = kernels.sgd_epoch(X, T, labels_in_order, order, ws.spec, net._cost.code,
+                                         batch_size, eta, decay, loss, n_threads, flag)
+            seconds = time.perf_counter() - t0
+            if done == n:
+                break
+            # Ctrl-C: the epoch stopped at a mini-batch boundary.  Roll it back,
+            # then let Python's handler raise; if it does not, run the epoch again.
+            start.restore()
+            deliver()
         cost = float(loss.mean(dtype=np.float64)) + net._l2_term(lmbda, n)
-        if not (np.isfinite(cost) and net._params_finite()):
-            net._restore(saved)
+        what = divergence(net, cost, first_cost)
+        if what is not None:
+            start.restore()
             raise DivergenceError(
-                f"Training diverged in epoch {epoch + 1}: the cost or a weight became NaN or "
-                f"infinite. The weights were restored to their values before that epoch. "
-                f"Try a smaller eta (now {eta:g}) or scale the inputs (e.g. to [0, 1]).")
-        yield epoch, cost, seconds, n_threads
+                f"Training diverged in epoch {epoch + 1}: {what}. The weights and the random "
+                f"generator were restored to their state before that epoch. Try a smaller "
+                f"eta (now {eta:g}) or scale the inputs (e.g. to [0, 1]).")
+        if first_cost is None:
+            first_cost = cost
+        yield epoch, cost, seconds, n_threads, start.restore
+
+
+def sgd_step(net, X, T, labels, eta, decay):
+    """One gradient-descent step on the whole of X (Nielsen's
+    update_mini_batch), with the same checks as an epoch."""
+    m = X.shape[0]
+    check_eta(eta, net.dtype)
+    check_params_usable(net)
+    ws = Workspace(net._kernel_params(), m)
+    loss = np.empty(m, dtype=net.dtype)
+    n_threads = threads_for_work(resolve_n_threads(None), network_flops(net.sizes, m))
+    while True:
+        start = _Start(net)
+        with watching() as flag:
+            done = kernels.sgd_epoch(X, T, labels, np.arange(m, dtype=np.intp), ws.spec,
+                                     net._cost.code, m, eta, decay, loss, n_threads, flag)
+        if done == m:
+            break
+        start.restore()
+        deliver()
+    what = divergence(net, float(loss.mean(dtype=np.float64)), None)
+    if what is not None:
+        start.restore()
+        raise DivergenceError(
+            f"The mini-batch step diverged: {what}. The weights were restored to their "
+            f"values before it. Try a smaller eta (now {eta:g}) or scale the inputs.")
 
 
 # -- callbacks ------------------------------------------------------------------------

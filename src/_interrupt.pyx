@@ -4,10 +4,10 @@
 A kernel runs without the GIL, so Python's own SIGINT handler only records
 the signal; the KeyboardInterrupt is raised when the kernel returns, which
 for a long epoch is many seconds later.  While a kernel runs, cnet installs a
-C handler (here) that also sets a flag the kernels poll between mini-batches;
-it then calls the handler it replaced, so Python raises KeyboardInterrupt as
-soon as the kernel has stopped.  cnet/_interrupts.py owns the policy: when to
-install, and what the network looks like afterwards.
+C handler (here) that sets a flag the kernels poll between mini-batches; the
+kernel returns early and cnet/_interrupts.py, which owns the policy, puts the
+previous handler back and hands it the signal once the network is in a
+consistent state.
 """
 
 cdef extern from *:
@@ -22,15 +22,12 @@ cdef extern from *:
     #else
     static struct sigaction cnet_prev_action;
 
+    /* Only the flag: the kernels see it and return, and cnet then hands the
+     * signal to Python's handler (cnet/_interrupts.py deliver()) once the
+     * network is back in a consistent state. */
     static void cnet_on_sigint(int sig, siginfo_t *info, void *ctx) {
+        (void)sig; (void)info; (void)ctx;
         cnet_interrupted = 1;
-        if (cnet_prev_action.sa_flags & SA_SIGINFO) {
-            if (cnet_prev_action.sa_sigaction != NULL)
-                cnet_prev_action.sa_sigaction(sig, info, ctx);
-        } else if (cnet_prev_action.sa_handler != SIG_IGN
-                   && cnet_prev_action.sa_handler != SIG_DFL) {
-            cnet_prev_action.sa_handler(sig);
-        }
     }
 
     /* 1 if installed; 0 if SIGINT is ignored or left to its default (there

@@ -549,3 +549,14 @@ def test_info_lists_the_optional_extras(capsys):
     for line in ("OpenMP:", "SIMD kernels:", "threads:", "extras:"):
         assert line in out
     assert "matplotlib" in out and "tqdm" in out
+
+
+def test_interrupt_in_the_first_epoch_does_not_claim_a_trained_network(monkeypatch, capsys):
+    def interrupted_fit(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cnet.Network, "fit", interrupted_fit)
+    assert cli.main(SMALL + ["--epochs", "5"]) == 130
+    out, err = capsys.readouterr()
+    assert "interrupted during epoch 1 of 5 (rolled back)" in out
+    assert "initial network" not in out

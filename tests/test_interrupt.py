@@ -1,0 +1,121 @@
+"""Ctrl-C during a compiled epoch: it lands within a mini-batch or so, and the
+network and its history are left as the completed epochs made them."""
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import cnet
+from cnet import _threads
+
+pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name == "nt",
+                                reason="POSIX signals")
+
+
+def sigint_after(seconds):
+    """Send this process SIGINT from another thread after `seconds`; returns
+    a list that receives the time it was sent."""
+    sent = []
+
+    def fire():
+        time.sleep(seconds)
+        sent.append(time.perf_counter())
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=fire, daemon=True).start()
+    return sent
+
+
+@pytest.fixture
+def all_threads(monkeypatch):
+    monkeypatch.setattr(_threads, "MIN_FLOPS_PER_THREAD", 0)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_ctrl_c_lands_within_half_a_second_in_a_long_epoch(n_threads, all_threads):
+    # 784-2048-2048-10 on 20k rows: an epoch takes many seconds.
+    rng = np.random.default_rng(0)
+    X = rng.random((20_000, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 20_000)
+    net = cnet.Network([784, 2048, 2048, 10], dtype="float32", init="he", seed=1)
+    before = [w.copy() for w in net.weights]
+    state = net._rng.bit_generator.state
+    sent = sigint_after(0.3)
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(X, y, epochs=2, batch_size=10, eta=0.01, n_threads=n_threads)
+    latency = time.perf_counter() - sent[0]
+    assert latency < 0.5, f"KeyboardInterrupt {latency:.2f} s after SIGINT"
+    # Rolled back to the start of the interrupted (first) epoch.
+    assert all(np.array_equal(a, b) for a, b in zip(net.weights, before))
+    assert net._rng.bit_generator.state == state
+    assert net.history is not None and net.history["epoch"] == []
+
+
+def test_interrupted_forward_raises_promptly(all_threads):
+    rng = np.random.default_rng(0)
+    X = rng.random((40_000, 784), dtype=np.float32)
+    net = cnet.Network([784, 2048, 2048, 10], dtype="float32", seed=1)
+    sent = sigint_after(0.2)
+    with pytest.raises(KeyboardInterrupt):
+        for _ in range(20):  # long enough to be interrupted
+            net.forward(X, n_threads=2)
+    assert time.perf_counter() - sent[0] < 0.5
+
+
+def _trained(epochs, **kw):
+    rng = np.random.default_rng(3)
+    X = rng.random((20_000, 784))
+    y = rng.integers(0, 10, 20_000)
+    net = cnet.Network([784, 128, 10], seed=5)
+    return net, X, y
+
+
+def test_history_and_weights_truthful_after_an_interrupt_in_epoch_2():
+    net, X, y = _trained(0)
+    ref, _, _ = _trained(0)
+    ref.fit(X, y, epochs=1, batch_size=10, eta=0.1)
+
+    def interrupt_soon(net, epoch, row):
+        if epoch == 1:
+            sigint_after(0.02)
+
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(X, y, epochs=3, batch_size=10, eta=0.1, callbacks=[interrupt_soon])
+    assert net.history["epoch"] == [1]
+    assert all(np.array_equal(a, b) for a, b in zip(net.weights, ref.weights))
+    assert net._rng.bit_generator.state == ref._rng.bit_generator.state
+    # Going on gives what an uninterrupted run gives.
+    net.fit(X, y, epochs=1, batch_size=10, eta=0.1)
+    ref.fit(X, y, epochs=1, batch_size=10, eta=0.1)
+    assert all(np.array_equal(a, b) for a, b in zip(net.weights, ref.weights))
+
+
+def test_a_handler_that_does_not_raise_lets_training_go_on():
+    net, X, y = _trained(0)
+    ref, _, _ = _trained(0)
+    ref.fit(X, y, epochs=2, batch_size=10, eta=0.1)
+    seen = []
+    old = signal.signal(signal.SIGINT, lambda sig, frame: seen.append(sig))
+    try:
+        sigint_after(0.1)
+        net.fit(X, y, epochs=2, batch_size=10, eta=0.1)
+        time.sleep(0.05)
+    finally:
+        signal.signal(signal.SIGINT, old)
+    assert seen == [signal.SIGINT]
+    # The interrupted epoch was run again from its start: same result.
+    assert all(np.array_equal(a, b) for a, b in zip(net.weights, ref.weights))
+
+
+def test_sigint_ignored_is_left_alone():
+    net, X, y = _trained(0)
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        sigint_after(0.05)
+        net.fit(X[:2000], y[:2000], epochs=3, batch_size=10, eta=0.1)
+    finally:
+        signal.signal(signal.SIGINT, old)
+    assert net.history["epoch"] == [1, 2, 3]
