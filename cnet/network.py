@@ -205,8 +205,11 @@ class Network:
         over each array, no temporary as large as it)."""
         big = 0.0
         for p in self._Wt + self._b:
-            big = max(big, float(p.max()), -float(p.min()))
-        return big if np.isfinite(big) else None
+            hi, lo = float(p.max()), float(p.min())
+            if not (np.isfinite(hi) and np.isfinite(lo)):  # (max() would skip a NaN)
+                return None
+            big = max(big, hi, -lo)
+        return big
 
     def _l2_term(self, lmbda, n):
         """(lmbda / 2n) sum ||W||^2, the L2 part of the regularised cost."""

@@ -18,7 +18,7 @@ from ._workspace import Workspace
 
 class DivergenceError(FloatingPointError):
     """Training diverged: the cost or a weight became non-finite or exploded
-    (see cnet.training.WEIGHT_LIMIT, COST_GROWTH).  The weights and the random
+    (see cnet.training.WEIGHT_GROWTH, COST_GROWTH).  The weights and the random
     generator are restored to their state before the epoch (or step)."""
 
 
@@ -83,31 +83,38 @@ class History(dict):
         return f"History({dict.__repr__(self)})"
 
 
-# A parameter this large means the steps have run away: a sigmoid saturates
-# at |z| ~ 40, and no network trained by SGD on sensibly scaled inputs comes
-# near it; saturated outputs keep the cost finite, so NaN alone is caught late
-# or never (eta = 1e6 drives weights to 1e28..1e90 at chance accuracy).
-WEIGHT_LIMIT = 1e10
+# Divergence is more than NaN: with saturating outputs the cost stays finite
+# while the steps run away (eta = 1e6 takes a sigmoid net's weights from ~4 to
+# ~1e5 in one epoch, dead at chance accuracy; ReLU/softmax to 1e23).  SGD on
+# sensibly scaled inputs grows the largest parameter by a small factor over a
+# whole training run, so a factor of WEIGHT_GROWTH within one call (over
+# max(1, its value at the start)) means diverged.  Both are module constants
+# a user with unusual data may raise.
+WEIGHT_GROWTH = 1e3
 # An epoch's mean cost this many times the first epoch's: diverging.
 COST_GROWTH = 1e6
 
 
-def check_params_usable(net):
-    """Before training: parameters edited in place to NaN/inf cannot train."""
-    if net._max_abs_param() is None:
+def weight_limit(net):
+    """The largest |parameter| training may reach from here; refuses
+    parameters edited in place to NaN/inf (they cannot train)."""
+    big = net._max_abs_param()
+    if big is None:
         raise ValueError("the network's weights or biases hold NaN or infinity (edited in "
                          "place?): assign finite values before training")
+    return WEIGHT_GROWTH * max(1.0, big)
 
 
-def divergence(net, cost, first_cost):
+def divergence(net, cost, first_cost, limit):
     """What went wrong, or None if the step looks sane."""
     if not np.isfinite(cost):
         return "the cost became NaN or infinite"
     big = net._max_abs_param()
     if big is None:
         return "a weight became NaN or infinite"
-    if big > WEIGHT_LIMIT:
-        return f"a weight reached {big:.3g} (beyond the limit {WEIGHT_LIMIT:g})"
+    if big > limit:
+        return (f"a weight reached {big:.3g}, over {WEIGHT_GROWTH:g} times the largest at the "
+                f"start (or 1)")
     if first_cost is not None and first_cost > 0 and cost > COST_GROWTH * first_cost:
         return f"the cost grew from {first_cost:.4g} to {cost:.4g}"
     return None
@@ -142,7 +149,7 @@ def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_
     batch_size = min(batch_size, n)
     check_eta(eta, net.dtype)
     decay = check_decay(eta, lmbda, n)
-    check_params_usable(net)
+    limit = weight_limit(net)
     n_threads = threads_for_work(resolve_n_threads(n_threads),
                                  network_flops(net.sizes, batch_size))
     ws = Workspace(net._kernel_params(), batch_size)
@@ -170,7 +177,7 @@ def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_
             start.restore()
             deliver()
         cost = float(loss.mean(dtype=np.float64)) + net._l2_term(lmbda, n)
-        what = divergence(net, cost, first_cost)
+        what = divergence(net, cost, first_cost, limit)
         if what is not None:
             start.restore()
             raise DivergenceError(
@@ -187,7 +194,7 @@ def sgd_step(net, X, T, labels, eta, decay):
     update_mini_batch), with the same checks as an epoch."""
     m = X.shape[0]
     check_eta(eta, net.dtype)
-    check_params_usable(net)
+    limit = weight_limit(net)
     ws = Workspace(net._kernel_params(), m)
     loss = np.empty(m, dtype=net.dtype)
     n_threads = threads_for_work(resolve_n_threads(None), network_flops(net.sizes, m))
@@ -200,7 +207,7 @@ def sgd_step(net, X, T, labels, eta, decay):
             break
         start.restore()
         deliver()
-    what = divergence(net, float(loss.mean(dtype=np.float64)), None)
+    what = divergence(net, float(loss.mean(dtype=np.float64)), None, limit)
     if what is not None:
         start.restore()
         raise DivergenceError(

@@ -60,6 +60,11 @@ cdef extern from "cnet_sync.h":
     void cnet_sync_report(cnet_sync *b, int tid, long value) noexcept nogil
     long cnet_sync_result(const cnet_sync *b) noexcept nogil
 
+cdef extern from "cnet_fpu.h":
+    unsigned long cnet_fpu_enter() noexcept nogil
+    void cnet_fpu_leave(unsigned long old) noexcept nogil
+    int cnet_fpu_flushes() noexcept nogil
+
 cdef extern from "cnet_tile.h":
     enum:
         CNET_MR
@@ -115,6 +120,7 @@ ACTIVATION_CODES = dict(identity=IDENTITY, sigmoid=SIGMOID, tanh=TANH, relu=RELU
 MR = CNET_MR
 PAD = CNET_PAD
 ISA = CNET_ISA_NAME.decode()
+FLUSHES_SUBNORMALS = bool(cnet_fpu_flushes())  # cnet_fpu.h: this CPU family's FTZ mode
 NR_FLOAT32 = CNET_NR_F32
 NR_FLOAT64 = CNET_NR_F64
 
@@ -607,11 +613,14 @@ cdef void _backward_batch(const Layer *layers, int n_layers, int cost,
     cnet_sync_wait(bt.sync)
 
 
-cdef inline void _team(int *tid, int *nt, cnet_sync *sync) noexcept nogil:
-    """This thread's number and the team's size, told to the barrier."""
+cdef inline unsigned long _team(int *tid, int *nt, cnet_sync *sync) noexcept nogil:
+    """This thread's number and the team's size, told to the barrier; the
+    thread's floating-point mode switched to flush-to-zero (cnet_fpu.h).
+    Returns the previous mode, for cnet_fpu_leave at the thread's end."""
     tid[0] = omp_get_thread_num()
     nt[0] = omp_get_num_threads()
     cnet_sync_join(sync, nt[0])
+    return cnet_fpu_enter()
 
 
 cdef void _sgd_epoch_thread(const Layer *layers, int n_layers, int cost,
@@ -623,7 +632,7 @@ cdef void _sgd_epoch_thread(const Layer *layers, int n_layers, int cost,
     cdef long k = 0
     cdef Batch bt = proto[0]
     cdef Py_ssize_t start = 0
-    _team(&tid, &nt, bt.sync)
+    cdef unsigned long fpu = _team(&tid, &nt, bt.sync)
     while start < n:
         bt.m = min(batch_size, n - start)
         bt.idx = proto.idx + start
@@ -640,6 +649,7 @@ cdef void _sgd_epoch_thread(const Layer *layers, int n_layers, int cost,
         start = start + batch_size
         k += 1
     cnet_sync_report(bt.sync, tid, min(start, n))
+    cnet_fpu_leave(fpu)
 
 
 cdef Py_ssize_t _sgd_epoch(const Layer *layers, int n_layers, int cost, Batch proto,
@@ -666,7 +676,7 @@ cdef void _forward_all_thread(const Layer *layers, int n_layers, const Batch *pr
     cdef Py_ssize_t start = 0, s, s_lo, s_hi, j
     cdef const Layer *top = &layers[n_layers - 1]
     cdef const floating *a
-    _team(&tid, &nt, bt.sync)
+    cdef unsigned long fpu = _team(&tid, &nt, bt.sync)
     while start < n:
         bt.m = min(chunk, n - start)
         bt.idx = proto.idx + start
@@ -684,6 +694,7 @@ cdef void _forward_all_thread(const Layer *layers, int n_layers, const Batch *pr
         start = start + chunk
         k += 1
     cnet_sync_report(bt.sync, tid, min(start, n))
+    cnet_fpu_leave(fpu)
 
 
 cdef Py_ssize_t _forward_all(const Layer *layers, int n_layers, Batch proto,
@@ -831,9 +842,10 @@ def forward(const floating[:, ::1] X, const Py_ssize_t[::1] order, list spec,
 cdef void _gradient_thread(const Layer *layers, int n_layers, int cost, const Batch *bt,
                            floating scale) noexcept nogil:
     cdef int tid, nt
-    _team(&tid, &nt, bt.sync)
+    cdef unsigned long fpu = _team(&tid, &nt, bt.sync)
     _forward_batch(layers, n_layers, bt, True, tid, nt, <floating *> NULL)
     _backward_batch(layers, n_layers, cost, bt, <floating> 0, scale, tid, nt)
+    cnet_fpu_leave(fpu)
 
 
 def gradient(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
@@ -875,7 +887,7 @@ cdef enum:
 cdef void _phase_thread(int which, const Layer *layers, const Batch *bt, int cost,
                         floating scale, floating decay) noexcept nogil:
     cdef int tid, nt
-    _team(&tid, &nt, bt.sync)
+    cdef unsigned long fpu = _team(&tid, &nt, bt.sync)
     if which == LAYER_FORWARD:
         _gather_phase(&layers[0], bt, False, tid, nt, <floating *> NULL)
         cnet_sync_wait(bt.sync)
@@ -888,6 +900,7 @@ cdef void _phase_thread(int which, const Layer *layers, const Batch *bt, int cos
         _gather_phase(&layers[0], bt, True, tid, nt, <floating *> NULL)
         cnet_sync_wait(bt.sync)
         _update_phase(&layers[0], NULL, bt, decay, scale, tid, nt)
+    cnet_fpu_leave(fpu)
 
 
 cdef _run_phase(int which, const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
