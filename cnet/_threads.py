@@ -3,6 +3,7 @@ import os
 import numbers
 
 from ._openmp_helpers import max_threads, openmp_enabled
+from ._validation import describe
 
 
 def cpu_count():
@@ -45,7 +46,7 @@ def resolve_n_threads(n_threads=None):
     if n_threads is None:
         n = min(cpu_count(), max_threads())
     elif isinstance(n_threads, bool) or not isinstance(n_threads, numbers.Integral):
-        raise TypeError(f"n_threads must be None or a positive integer; got {n_threads!r}")
+        raise TypeError(f"n_threads must be None or a positive integer; got {describe(n_threads)}")
     elif n_threads < 1:
         raise ValueError(f"n_threads must be None or a positive integer; got {n_threads}")
     else:

@@ -1,8 +1,41 @@
 """Checks on what users pass in: every bad input becomes a ValueError or
 TypeError that names the argument and says what it must be."""
 import numbers
+import reprlib
 
 import numpy as np
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 4
+_SHORT.maxstring = _SHORT.maxother = 60
+_SHORT.maxlevel = 3
+
+
+def describe(value):
+    """A short description of a value for an error message: a message must
+    stay a line or two even when the value is a whole data set."""
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        return f"{type(value).__name__} of shape {tuple(value.shape)} and dtype {value.dtype}"
+    if isinstance(value, (list, tuple, dict, set, frozenset)):
+        items = list(value)[:9]
+        if len(value) <= 8 and all(_is_scalar(v) for v in items):
+            return _SHORT.repr(value)
+        first = f", the first {_kind(items[0])}" if items else ""
+        return f"{type(value).__name__} of {len(value)} items{first}"
+    return " ".join(_SHORT.repr(value).split())
+
+
+def _is_scalar(v):
+    return v is None or isinstance(v, (numbers.Number, str, bytes)) and len(str(v)) < 40
+
+
+def _kind(v):
+    if hasattr(v, "shape") and hasattr(v, "dtype"):
+        return f"{type(v).__name__} of shape {tuple(v.shape)}"
+    if isinstance(v, (list, tuple)):
+        return f"{type(v).__name__} of {len(v)}"
+    return type(v).__name__
+
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -12,7 +45,7 @@ def check_dtype(dtype):
     try:
         dt = np.dtype(dtype)
     except TypeError:
-        raise TypeError(f"dtype must be float32 or float64; got {dtype!r}") from None
+        raise TypeError(f"dtype must be float32 or float64; got {describe(dtype)}") from None
     if dt not in FLOAT_DTYPES:
         raise TypeError(f"dtype must be float32 or float64; got {dt.name}")
     return dt
@@ -20,16 +53,35 @@ def check_dtype(dtype):
 
 def check_int(value, name, minimum):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}; got {value!r}")
+        raise TypeError(f"{name} must be an integer >= {minimum}; got {describe(value)}")
     if value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {value}")
     return int(value)
 
 
+def check_bool(value, name):
+    """True or False (numpy's too): "no" or 0 must not pass as a flag."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {describe(value)}")
+    return bool(value)
+
+
+def check_seed(seed):
+    """None or a non-negative integer: what the model file can record, so that
+    a saved network says how it was made."""
+    if seed is None:
+        return None
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed must be None or a non-negative integer; got {describe(seed)}")
+    if seed < 0:
+        raise ValueError(f"seed must be None or a non-negative integer; got {seed}")
+    return int(seed)
+
+
 def check_float(value, name, *, positive=False):
     """A finite real number, > 0 if positive else >= 0."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number; got {value!r}")
+        raise TypeError(f"{name} must be a real number; got {describe(value)}")
     try:
         value = float(value)
     except OverflowError:  # an int beyond float range, e.g. 10**400
@@ -66,14 +118,18 @@ def check_sizes(sizes):
     try:
         sizes = list(sizes)
     except TypeError:
-        raise TypeError(f"sizes must be a list of layer sizes like [784, 30, 10]; got {sizes!r}") from None
+        raise TypeError(f"sizes must be a list of layer sizes like [784, 30, 10]; got "
+                        f"{describe(sizes)}") from None
     if len(sizes) < 2:
-        raise ValueError(f"sizes must list at least 2 layers (input and output); got {sizes}")
+        raise ValueError(f"sizes must list at least 2 layers (input and output); got "
+                         f"{describe(sizes)}")
     for s in sizes:
         if isinstance(s, bool) or not isinstance(s, numbers.Integral):
-            raise TypeError(f"sizes must hold positive integers; got {s!r} in {sizes}")
+            raise TypeError(f"sizes must hold positive integers; got {describe(s)} in "
+                            f"{describe(sizes)}")
         if s < 1:
-            raise ValueError(f"sizes must hold positive integers (no zero-width layer); got {sizes}")
+            raise ValueError(f"sizes must hold positive integers (no zero-width layer); got "
+                             f"{describe(sizes)}")
     return [int(s) for s in sizes]
 
 
@@ -92,8 +148,13 @@ def all_finite(arr, block_bytes=1 << 20):
 def _as_numeric(a, name):
     try:
         arr = np.asarray(a)
+        if arr.dtype.kind == "O" and hasattr(a, "to_numpy"):
+            # pandas' nullable dtypes (Int64, Float64, boolean) come out as
+            # objects; missing values become NaN, which the checks then name.
+            arr = np.asarray(a.to_numpy(dtype="float64", na_value=np.nan))
     except (ValueError, TypeError) as e:
-        raise TypeError(f"{name} must be a numeric array; could not convert it: {e}") from None
+        raise TypeError(f"{name} must be a numeric array; could not convert it: "
+                        f"{' '.join(str(e).split())[:200]}") from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype}")
     return arr

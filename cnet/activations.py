@@ -10,6 +10,8 @@ sigmoid), so a layer keeps only its activations, not z.
 """
 import numpy as np
 
+from ._validation import describe
+
 LEAKY_SLOPE = 0.01  # slope of leaky_relu for z < 0
 
 CODES = {
@@ -28,7 +30,7 @@ def check_name(name, argument, allowed):
     """Return name if it is one of allowed, else raise a ValueError naming argument."""
     if not isinstance(name, str) or name not in allowed:
         raise ValueError(
-            f"{argument} must be one of {', '.join(repr(a) for a in allowed)}; got {name!r}"
+            f"{argument} must be one of {', '.join(repr(a) for a in allowed)}; got {describe(name)}"
         )
     return name
 

@@ -13,6 +13,7 @@ saturated output reads as a large finite cost, not an infinite one.
 import numpy as np
 
 from . import activations
+from ._validation import describe
 
 
 def _log(a):
@@ -80,7 +81,7 @@ def resolve(cost, output_activation):
         cls = COSTS[cost]
     else:
         raise ValueError(
-            f"cost must be one of {', '.join(repr(c) for c in COSTS)}; got {cost!r}"
+            f"cost must be one of {', '.join(repr(c) for c in COSTS)}; got {describe(cost)}"
         )
     if output_activation not in cls.outputs:
         fits = ", ".join(repr(a) for a in cls.outputs)

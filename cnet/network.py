@@ -15,6 +15,8 @@ that storage with the book's shapes, so editing them in place takes effect,
 and assigning new arrays is picked up at the next call.
 """
 import sys
+import threading
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -22,8 +24,9 @@ from . import activations, costs
 from ._dispatch import kernels
 from ._threads import network_flops, resolve_n_threads, threads_for_work
 from ._interrupts import deliver, watching
-from ._validation import (check_decay, check_dtype, check_eta, check_float, check_int,
-                          check_sizes, check_X, check_y, labels_of)
+from ._validation import (check_bool, check_decay, check_dtype, check_eta, check_float,
+                          check_int, check_seed, check_sizes, check_X, check_y, describe,
+                          labels_of)
 from ._workspace import Workspace, padded
 from ._progress import EpochProgress
 from .training import (History, callbacks_begin, callbacks_end, callbacks_epoch, check_callbacks,
@@ -81,15 +84,21 @@ class Network:
         self.output_activation = activations.check_name(
             output_activation, "output_activation", activations.OUTPUT)
         self._cost = costs.resolve(cost, self.output_activation)
+        if self.output_activation == "softmax" and self.sizes[-1] < 2:
+            raise ValueError("a softmax output layer needs at least 2 neurons (with 1 its output "
+                             "is always 1.0 and nothing trains); use output_activation="
+                             "'sigmoid' for a single output")
         self.init = activations.check_name(init, "init", INITS)
         self.dtype = check_dtype(dtype)
-        self.seed = seed
+        self.seed = check_seed(seed)
+        self._lock = threading.Lock()  # held while a call trains (see _training)
+        self._trainer = None
         self._rng = np.random.default_rng(seed)
         self._acts = [self.activation] * (self.num_layers - 2) + [self.output_activation]
         self._allocate()
         self._initialize(self.init)
 
-    _STORAGE = ("_Wt", "_b", "_w_views", "_b_views", "_weights", "_biases")
+    _STORAGE = ("_Wt", "_b", "_w_views", "_b_views", "_weights", "_biases", "_lock", "_trainer")
 
     def _allocate(self):
         """Kernel-side storage, W^T padded to (n_in, ld) and b to (ld,), and
@@ -115,8 +124,33 @@ class Network:
         state = dict(state)
         weights, biases = state.pop("weights"), state.pop("biases")
         self.__dict__.update(state)
+        self._lock, self._trainer = threading.Lock(), None
         self._allocate()
         self._sync(weights=weights, biases=biases)
+
+    @contextmanager
+    def _training(self):
+        """One training call at a time: a second thread training (or
+        assigning the parameters of) this network while the kernels update
+        them would silently mix the two.  The training thread itself may
+        assign them (a callback restoring the best weights)."""
+        if not self._lock.acquire(blocking=False):
+            if self._trainer == threading.get_ident():  # fit from a callback of fit
+                raise RuntimeError("this network is already training in this thread (a "
+                                   "callback called fit/SGD?); train it after that call returns")
+            raise RuntimeError("this network is being trained by another thread; give each "
+                               "thread its own network (copy.deepcopy(net)) or wait for it")
+        self._trainer = threading.get_ident()
+        try:
+            yield
+        finally:
+            self._trainer = None
+            self._lock.release()
+
+    def _check_not_training(self):
+        if self._trainer is not None and self._trainer != threading.get_ident():
+            raise RuntimeError("this network is being trained by another thread: its "
+                               "parameters cannot be assigned until that call returns")
 
     # -- parameters ---------------------------------------------------------
 
@@ -164,6 +198,8 @@ class Network:
         """Copy arrays the user put into weights / biases (or passes here, from
         the setters) into the storage.  Everything is checked before anything
         is copied, so a rejected assignment changes nothing."""
+        if weights is not None or biases is not None:
+            self._check_not_training()
         lists = (("weights", self._weights if weights is None else weights, self._w_views),
                  ("biases", self._biases if biases is None else biases, self._b_views))
         updates = []
@@ -177,13 +213,33 @@ class Network:
                 arr = np.asarray(arr)
                 if arr.shape != view.shape and not (name == "biases" and arr.shape == view.shape[:1]):
                     raise ValueError(f"{name}[{l}] must have shape {view.shape}; got {arr.shape}")
-                if arr.dtype.kind not in "biuf" or not np.isfinite(arr).all():
-                    raise ValueError(f"{name}[{l}] must hold finite real numbers")
+                if arr.dtype.kind not in "biuf":
+                    raise ValueError(f"{name}[{l}] must hold real numbers; got dtype {arr.dtype}")
+                # Check after the cast: 1e300 is finite, but inf in float32.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    arr = arr.astype(self.dtype)
+                if not np.isfinite(arr).all():
+                    raise ValueError(f"{name}[{l}] must hold finite real numbers that fit "
+                                     f"{self.dtype.name} (|value| <= "
+                                     f"{np.finfo(self.dtype).max:.3g}, no NaN)")
                 updates.append((view, arr))
         for view, arr in updates:
             view[...] = arr.reshape(view.shape)
         self._weights[:] = self._w_views
         self._biases[:] = self._b_views
+
+    def _check_y(self, y, n_samples, n_out, dtype, name="y"):
+        """check_y, and targets in the range the cost is defined on: cross-
+        entropy and log-likelihood take y ln a (and (1 - y) ln(1 - a)) with
+        probabilities y in [0, 1]; outside it they have no minimum."""
+        T, labels = check_y(y, n_samples, n_out, dtype, name)
+        if T is not None and self._cost.name != "quadratic":
+            lo, hi = float(T.min()), float(T.max())
+            if lo < 0 or hi > 1:
+                raise ValueError(f"{name} targets must lie in [0, 1] for cost="
+                                 f"{self._cost.name!r} (they are probabilities); got values "
+                                 f"from {lo:g} to {hi:g}")
+        return T, labels
 
     def _kernel_params(self):
         self._sync()
@@ -257,13 +313,13 @@ class Network:
     def score(self, X, y, n_threads=None):
         """Accuracy: the fraction of samples whose predicted class is y's."""
         X = check_X(X, self.sizes[0], self.dtype)
-        _, labels = check_y(y, X.shape[0], self.sizes[-1], self.dtype)
+        _, labels = self._check_y(y, X.shape[0], self.sizes[-1], self.dtype)
         return float(np.mean(labels_of(self._forward(X, resolve_n_threads(n_threads))) == labels))
 
     def cost(self, X, y, lmbda=0.0, n_threads=None):
         """Mean cost over the samples, plus (lmbda / 2n) sum ||W||^2 when lmbda > 0."""
         X = check_X(X, self.sizes[0], self.dtype)
-        T, labels = check_y(y, X.shape[0], self.sizes[-1], self.dtype)
+        T, labels = self._check_y(y, X.shape[0], self.sizes[-1], self.dtype)
         lmbda = check_float(lmbda, "lmbda")
         A = self._forward(X, resolve_n_threads(n_threads))
         if T is None:
@@ -279,7 +335,7 @@ class Network:
         (nabla_b, nabla_w) : lists shaped like ``biases`` and ``weights``
         """
         X = check_X(X, self.sizes[0], self.dtype)
-        T, labels = check_y(y, X.shape[0], self.sizes[-1], self.dtype)
+        T, labels = self._check_y(y, X.shape[0], self.sizes[-1], self.dtype)
         return self._gradient(X, T, labels, resolve_n_threads(n_threads))
 
     def _gradient(self, X, T, labels, n_threads):
@@ -340,26 +396,29 @@ class Network:
             ``val_accuracy``, ``eta``, ``seconds``, ``threads`` (see History).
         """
         X = check_X(X, self.sizes[0], self.dtype)
-        T, labels = check_y(y, X.shape[0], self.sizes[-1], self.dtype)
+        T, labels = self._check_y(y, X.shape[0], self.sizes[-1], self.dtype)
         epochs, batch_size, eta, lmbda = self._check_hyper(epochs, batch_size, eta, lmbda,
                                                            "batch_size")
+        shuffle = check_bool(shuffle, "shuffle")
+        verbose = check_bool(verbose, "verbose")
         val = None
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise TypeError("validation_data must be a pair (X_val, y_val)")
             Xv = check_X(validation_data[0], self.sizes[0], self.dtype, "validation_data[0]")
-            Tv, lv = check_y(validation_data[1], Xv.shape[0], self.sizes[-1], self.dtype,
+            Tv, lv = self._check_y(validation_data[1], Xv.shape[0], self.sizes[-1], self.dtype,
                              "validation_data[1]")
             val = (Xv, Tv if Tv is not None else np.eye(self.sizes[-1], dtype=self.dtype)[lv], lv)
         callbacks = check_callbacks(callbacks)
         keys = _EPOCH_KEYS + (("val_cost", "val_accuracy") if val is not None else ())
         history = self.history = History({k: [] for k in keys})
         n_threads = resolve_n_threads(n_threads)
-        callbacks_begin(callbacks, self)
-        with EpochProgress(epochs, enabled=None if verbose else False) as progress:
-            self._fit_epochs(X, T, labels, epochs, batch_size, eta, lmbda, val, shuffle,
-                             n_threads, verbose, callbacks, history, progress)
-        callbacks_end(callbacks, self, history)
+        with self._training():
+            callbacks_begin(callbacks, self)
+            with EpochProgress(epochs, enabled=None if verbose else False) as progress:
+                self._fit_epochs(X, T, labels, epochs, batch_size, eta, lmbda, val, shuffle,
+                                 n_threads, verbose, callbacks, history, progress)
+            callbacks_end(callbacks, self, history)
         return history
 
     def _fit_epochs(self, X, T, labels, epochs, batch_size, eta, lmbda, val, shuffle,
@@ -419,7 +478,8 @@ class Network:
         eta = check_eta(check_float(eta, "eta", positive=True), self.dtype)
         lmbda = check_float(lmbda, "lmbda")
         n = X.shape[0] if n is None else check_int(n, "n", 1)
-        sgd_step(self, X, T, labels, eta, check_decay(eta, lmbda, n))
+        with self._training():
+            sgd_step(self, X, T, labels, eta, check_decay(eta, lmbda, n))
 
     def evaluate(self, test_data):
         """Number of (x, label) pairs whose predicted class is the label."""
@@ -454,13 +514,13 @@ class Network:
             raise ValueError(f"{name} is empty: it needs at least one (x, y) pair")
         X = check_X(np.stack(xs), self.sizes[0], self.dtype, name)
         if all(np.ndim(y) == 0 for y in ys):
-            T, labels = check_y(np.array(ys), X.shape[0], self.sizes[-1], self.dtype, name)
+            T, labels = self._check_y(np.array(ys), X.shape[0], self.sizes[-1], self.dtype, name)
         else:
             try:
                 Y = np.stack([np.ravel(y) for y in ys])
             except ValueError:
                 raise ValueError(f"the y of every pair in {name} must have the same shape") from None
-            T, labels = check_y(Y, X.shape[0], self.sizes[-1], self.dtype, name)
+            T, labels = self._check_y(Y, X.shape[0], self.sizes[-1], self.dtype, name)
         return X, T, (labels if T is None else None)
 
     def SGD(self, training_data, epochs, mini_batch_size, eta, lmbda=0.0, test_data=None,
@@ -485,8 +545,18 @@ class Network:
         ``training_cost`` / ``train_accuracy`` (when monitored).
         """
         X, T, labels = self._examples(training_data, "training_data")
+        if isinstance(lmbda, (list, tuple)) and test_data is None:
+            raise TypeError(
+                f"lmbda (SGD's 5th argument) must be a number; got {describe(lmbda)}. "
+                f"network.py's SGD takes test_data there; cnet follows network2.py, where the "
+                f"5th argument is lmbda: pass test_data=... by keyword, as the book does")
         epochs, mini_batch_size, eta, lmbda = self._check_hyper(epochs, mini_batch_size, eta, lmbda,
                                                                 "mini_batch_size")
+        shuffle = check_bool(shuffle, "shuffle")
+        verbose = check_bool(verbose, "verbose")
+        for flag in ("monitor_evaluation_cost", "monitor_evaluation_accuracy",
+                     "monitor_training_cost", "monitor_training_accuracy"):
+            check_bool(locals()[flag], flag)
         test = self._examples(test_data, "test_data") if test_data else None
         evald = self._examples(evaluation_data, "evaluation_data") if evaluation_data else None
         n_threads = resolve_n_threads(n_threads)
@@ -509,6 +579,19 @@ class Network:
             Xd, Td, ld = data
             return self.cost(Xd, Td if Td is not None else ld, lmbda, n_threads)
 
+        with self._training():
+            self._book_epochs(X, T, labels, epochs, mini_batch_size, eta, lmbda, shuffle,
+                              n_threads, test, evald, verbose, callbacks, monitor_training_cost,
+                              monitor_training_accuracy, monitor_evaluation_cost,
+                              monitor_evaluation_accuracy, correct, total, history,
+                              ev_cost, ev_acc, tr_cost, tr_acc)
+        return ev_cost, ev_acc, tr_cost, tr_acc
+
+    def _book_epochs(self, X, T, labels, epochs, mini_batch_size, eta, lmbda, shuffle, n_threads,
+                     test, evald, verbose, callbacks, monitor_training_cost,
+                     monitor_training_accuracy, monitor_evaluation_cost,
+                     monitor_evaluation_accuracy, correct, total, history,
+                     ev_cost, ev_acc, tr_cost, tr_acc):
         callbacks_begin(callbacks, self)
         for j, cost, seconds, used, undo in sgd_epochs(
                 self, X, T, labels, epochs=epochs, batch_size=mini_batch_size, eta=eta,
@@ -526,7 +609,6 @@ class Network:
             if callbacks and callbacks_epoch(callbacks, self, j + 1, row):
                 break
         callbacks_end(callbacks, self, history)
-        return ev_cost, ev_acc, tr_cost, tr_acc
 
     @staticmethod
     def _book_epoch(j, cost, seconds, used, eta, X, T, labels, test, evald, verbose, callbacks,

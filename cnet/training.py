@@ -12,7 +12,7 @@ import numpy as np
 from ._dispatch import kernels
 from ._threads import network_flops, resolve_n_threads, threads_for_work
 from ._interrupts import deliver, watching
-from ._validation import check_decay, check_eta
+from ._validation import check_decay, check_eta, describe
 from ._workspace import Workspace
 
 
@@ -232,10 +232,10 @@ def check_callbacks(callbacks):
     try:
         callbacks = list(callbacks)
     except TypeError:
-        raise TypeError(f"callbacks must be a list of callables; got {callbacks!r}") from None
+        raise TypeError(f"callbacks must be a list of callables; got {describe(callbacks)}") from None
     for cb in callbacks:
         if not callable(cb):
-            raise TypeError(f"callbacks must be callables cb(net, epoch, row); got {cb!r}")
+            raise TypeError(f"callbacks must be callables cb(net, epoch, row); got {describe(cb)}")
     return callbacks
 
 
