@@ -19,6 +19,7 @@ history)``, called once per fit/SGD call, at its start and at its normal end
 import math
 import os
 
+from ._validation import describe
 from .training import StopTraining
 
 __all__ = ["EarlyStopping", "Checkpoint", "StopTraining"]
@@ -28,7 +29,7 @@ def _resolve_mode(mode, monitor):
     if mode == "auto":
         return "max" if "accuracy" in monitor else "min"
     if mode not in ("max", "min"):
-        raise ValueError(f"mode must be 'max', 'min' or 'auto'; got {mode!r}")
+        raise ValueError(f"mode must be 'max', 'min' or 'auto'; got {describe(mode)}")
     return mode
 
 
@@ -38,7 +39,7 @@ def _monitored(row, monitor, who):
     except KeyError:
         hint = (" Pass validation_data= to fit (or evaluation_data= with the matching "
                 "monitor_evaluation_* flag to SGD)." if monitor.startswith("val_") else "")
-        raise ValueError(f"{who} monitors {monitor!r}, which this training does not record "
+        raise ValueError(f"{who} monitors {describe(monitor)}, which this training does not record "
                          f"(the epoch's entries are {', '.join(sorted(row))}).{hint}") from None
     return float(value)
 
@@ -48,12 +49,12 @@ class _Best:
 
     def __init__(self, monitor, mode, min_delta=0.0):
         if not isinstance(monitor, str):
-            raise TypeError(f"monitor must be the name of a history entry; got {monitor!r}")
+            raise TypeError(f"monitor must be the name of a history entry; got {describe(monitor)}")
         self.monitor = monitor
         self.mode = _resolve_mode(mode, monitor)
         if not (isinstance(min_delta, (int, float)) and math.isfinite(min_delta)
                 and min_delta >= 0):
-            raise ValueError(f"min_delta must be a finite number >= 0; got {min_delta!r}")
+            raise ValueError(f"min_delta must be a finite number >= 0; got {describe(min_delta)}")
         self.min_delta = float(min_delta)
         self.best = None
         self.best_epoch = None
@@ -105,7 +106,7 @@ class EarlyStopping:
     def __init__(self, monitor="val_accuracy", patience=5, mode="auto", restore_best=True,
                  min_delta=0.0):
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
-            raise ValueError(f"patience must be an integer >= 0; got {patience!r}")
+            raise ValueError(f"patience must be an integer >= 0; got {describe(patience)}")
         self._tracker = _Best(monitor, mode, min_delta)
         self.monitor, self.mode = self._tracker.monitor, self._tracker.mode
         self.patience = patience

@@ -55,15 +55,18 @@ def test_huge_n_threads_is_capped_not_fatal(monkeypatch):
     np.testing.assert_array_equal(net.forward(X, n_threads=1000), net.forward(X, n_threads=1))
 
 
-def test_huge_n_threads_in_a_subprocess_exits_cleanly():
+def test_huge_n_threads_in_a_subprocess_exits_cleanly(tmp_path):
     # libgomp calls exit(1) when it cannot create threads: run where that
     # would show as a non-zero status instead of killing the test run.
     code = ("import numpy as np, cnet; from cnet import _threads; "
             "_threads.MIN_FLOPS_PER_THREAD = 0; "
             "net = cnet.Network([8, 4, 2], seed=0); "
             "print(net.forward(np.ones((64, 8)), n_threads=100000).shape)")
+    # The cnet this test imported (an installed one in CI), not the unbuilt
+    # source tree that the repository root as working directory would give.
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(cnet.__file__)))
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                       env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+                       cwd=tmp_path, env={**os.environ, "PYTHONPATH": package_root})
     assert r.returncode == 0, r.stderr[-2000:]
     assert r.stdout.strip() == "(64, 2)"
 

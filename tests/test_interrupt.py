@@ -15,18 +15,25 @@ pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name == "nt"
                                 reason="POSIX signals")
 
 
-def sigint_after(seconds):
-    """Send this process SIGINT from another thread after `seconds`; returns
-    a list that receives the time it was sent."""
-    sent = []
+class sigint_after(list):
+    """Send this process SIGINT from another thread after `seconds`; the list
+    receives the time it was sent.  wait() before putting a signal handler
+    back: a signal still on its way would land in some later test."""
 
-    def fire():
-        time.sleep(seconds)
-        sent.append(time.perf_counter())
-        os.kill(os.getpid(), signal.SIGINT)
+    def __init__(self, seconds):
+        super().__init__()
 
-    threading.Thread(target=fire, daemon=True).start()
-    return sent
+        def fire():
+            time.sleep(seconds)
+            self.append(time.perf_counter())
+            os.kill(os.getpid(), signal.SIGINT)
+
+        self._thread = threading.Thread(target=fire, daemon=True)
+        self._thread.start()
+
+    def wait(self):
+        self._thread.join()
+        time.sleep(0.05)  # the handler runs on the main thread, soon after
 
 
 @pytest.fixture
@@ -100,9 +107,9 @@ def test_a_handler_that_does_not_raise_lets_training_go_on():
     seen = []
     old = signal.signal(signal.SIGINT, lambda sig, frame: seen.append(sig))
     try:
-        sigint_after(0.1)
+        signal_sent = sigint_after(0.1)
         net.fit(X, y, epochs=2, batch_size=10, eta=0.1)
-        time.sleep(0.05)
+        signal_sent.wait()
     finally:
         signal.signal(signal.SIGINT, old)
     assert seen == [signal.SIGINT]
@@ -114,8 +121,9 @@ def test_sigint_ignored_is_left_alone():
     net, X, y = _trained(0)
     old = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        sigint_after(0.05)
+        signal_sent = sigint_after(0.05)
         net.fit(X[:2000], y[:2000], epochs=3, batch_size=10, eta=0.1)
+        signal_sent.wait()
     finally:
         signal.signal(signal.SIGINT, old)
     assert net.history["epoch"] == [1, 2, 3]
