@@ -19,7 +19,7 @@ history)``, called once per fit/SGD call, at its start and at its normal end
 import math
 import os
 
-from ._validation import describe
+from ._validation import check_bool, describe
 from .training import StopTraining
 
 __all__ = ["EarlyStopping", "Checkpoint", "StopTraining"]
@@ -88,6 +88,13 @@ class EarlyStopping:
         biases of the best epoch, so the network is the best one seen.
     min_delta : float >= 0
         Smallest change that counts as an improvement.
+    verbose : bool, default True
+        Say so when it stops training (and when it puts the best epoch's
+        weights back), as Keras's EarlyStopping does with verbose=1: one
+        line on standard output, e.g. ``EarlyStopping: stopped after epoch
+        12: val_accuracy has not improved for 5 epochs (best 0.9512 at epoch
+        7); restored the parameters of epoch 7``.  The same sentence is kept
+        in :attr:`message`.
 
     Attributes
     ----------
@@ -99,18 +106,21 @@ class EarlyStopping:
         Epoch after which training was stopped, or None if it ran to the end.
     restored : bool
         Whether the best epoch's parameters were put back.
+    message : str or None
+        What it did, as printed with verbose (None if it did nothing).
 
     The state is reset at the start of every fit / SGD call.
     """
 
     def __init__(self, monitor="val_accuracy", patience=5, mode="auto", restore_best=True,
-                 min_delta=0.0):
+                 min_delta=0.0, verbose=True):
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
             raise ValueError(f"patience must be an integer >= 0; got {describe(patience)}")
         self._tracker = _Best(monitor, mode, min_delta)
         self.monitor, self.mode = self._tracker.monitor, self._tracker.mode
         self.patience = patience
         self.restore_best = bool(restore_best)
+        self.verbose = check_bool(verbose, "verbose")
         self.on_train_begin(None)
 
     @property
@@ -128,6 +138,7 @@ class EarlyStopping:
         self.restored = False
         self._last_epoch = None
         self._best_params = None
+        self.message = None
 
     def __call__(self, net, epoch, row):
         value = _monitored(row, self.monitor, "EarlyStopping")
@@ -150,10 +161,22 @@ class EarlyStopping:
             net._restore(self._best_params)
             self.restored = True
         self._best_params = None  # do not keep a copy of the weights alive
+        parts = []
+        if self.stopped_epoch is not None:
+            parts.append(f"stopped after epoch {self.stopped_epoch}: {self.monitor} has not "
+                         f"improved for {self.wait} epoch{'s' if self.wait != 1 else ''} "
+                         f"(best {self.best:.6g} at epoch {self.best_epoch})")
+        if self.restored:
+            parts.append(f"restored the parameters of epoch {self.best_epoch}"
+                         + ("" if parts else f" (best {self.monitor} {self.best:.6g})"))
+        if parts:
+            self.message = "EarlyStopping: " + "; ".join(parts)
+            if self.verbose:
+                print(self.message, flush=True)
 
     def __repr__(self):
         return (f"EarlyStopping(monitor={self.monitor!r}, patience={self.patience}, "
-                f"mode={self.mode!r}, restore_best={self.restore_best})")
+                f"mode={self.mode!r}, restore_best={self.restore_best}, verbose={self.verbose})")
 
 
 class Checkpoint:

@@ -34,17 +34,20 @@ Where the files are looked for, first hit wins:
    :mod:`cnet._download` for the retry, resume and atomic-rename rules.
 """
 
+import gzip
 import io
+import math
 import os
 import pickle
 import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 from ._download import ChecksumError, DownloadError, cache_dir, ensure_writable
 from ._download import extract_members, fetch
-from ._fileio import read_maybe_gzip
+from ._fileio import LimitedReader, gzip_errors, open_regular, opened_maybe_gzip, read_at_most
 
 __all__ = [
     "load_mnist", "load_fashion_mnist", "load_cifar10", "load_mnist_pkl", "load_sample",
@@ -125,6 +128,7 @@ _CIFAR_DIR = "cifar-10-batches-bin"
 _CIFAR_TRAIN = tuple(f"data_batch_{i}.bin" for i in range(1, 6))
 _CIFAR_TEST = "test_batch.bin"
 _CIFAR_RECORD = 1 + 3 * 32 * 32
+_CIFAR_MAX_RECORDS = 10_000  # images per batch file in the real distribution
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck")
 
@@ -161,49 +165,62 @@ def read_idx(path):
         type code, or is truncated or followed by trailing bytes.
     """
     path = Path(path)
-    raw = read_maybe_gzip(path, "IDX file")
-
-    if len(raw) < 4:
-        raise ValueError(
-            f"{path} is too short to be an IDX file: {len(raw)} bytes, "
-            "expected at least a 4-byte magic number"
-        )
-    if raw[0] != 0 or raw[1] != 0:
-        raise ValueError(
-            f"{path} has wrong magic number 0x{raw[:4].hex()}: not an IDX file "
-            "(its first two bytes must be zero)"
-        )
-    type_code, ndim = raw[2], raw[3]
-    if type_code not in _IDX_DTYPES:
-        supported = ", ".join(f"0x{code:02x}" for code in _IDX_DTYPES)
-        raise ValueError(
-            f"{path} has unsupported data type code 0x{type_code:02x}; "
-            f"supported codes are {supported}"
-        )
-    if ndim == 0:
-        raise ValueError(f"{path} has 0 dimensions; an IDX array needs at least 1")
-
-    header_size = 4 + 4 * ndim
-    if len(raw) < header_size:
-        raise ValueError(
-            f"{path} is truncated: its header needs {header_size} bytes for "
-            f"{ndim} dimensions, found {len(raw)}"
-        )
-    shape = struct.unpack(f">{ndim}I", raw[4:header_size])
-    dtype = _IDX_DTYPES[type_code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    found = len(raw) - header_size
-    if found < expected:
-        raise ValueError(
-            f"{path} is truncated: expected {expected} bytes of data, "
-            f"found {found} (header shape {shape})"
-        )
-    if found > expected:
-        raise ValueError(
-            f"{path} has {found - expected} trailing bytes: expected {expected} "
-            f"bytes of data, found {found} (header shape {shape})"
-        )
-    data = np.frombuffer(raw, dtype=dtype, offset=header_size).reshape(shape)
+    # The header first, then exactly the data it announces: a small file
+    # with a huge header, or a gzip bomb behind a small one, is refused
+    # before anything is allocated (for a raw file, by its size; for a
+    # gzipped one, by inflating one byte more than the header allows).
+    with gzip_errors(path), opened_maybe_gzip(path, "IDX file") as (stream, size):
+        head = read_at_most(stream, 4)
+        if len(head) < 4:
+            raise ValueError(
+                f"{path} is too short to be an IDX file: {len(head)} bytes, "
+                "expected at least a 4-byte magic number"
+            )
+        if head[0] != 0 or head[1] != 0:
+            raise ValueError(
+                f"{path} has wrong magic number 0x{head.hex()}: not an IDX file "
+                "(its first two bytes must be zero)"
+            )
+        type_code, ndim = head[2], head[3]
+        if type_code not in _IDX_DTYPES:
+            supported = ", ".join(f"0x{code:02x}" for code in _IDX_DTYPES)
+            raise ValueError(
+                f"{path} has unsupported data type code 0x{type_code:02x}; "
+                f"supported codes are {supported}"
+            )
+        if ndim == 0:
+            raise ValueError(f"{path} has 0 dimensions; an IDX array needs at least 1")
+        dims = read_at_most(stream, 4 * ndim)
+        header_size = 4 + 4 * ndim
+        if len(dims) < 4 * ndim:
+            raise ValueError(
+                f"{path} is truncated: its header needs {header_size} bytes for "
+                f"{ndim} dimensions, found {4 + len(dims)}"
+            )
+        shape = struct.unpack(f">{ndim}I", dims)
+        dtype = _IDX_DTYPES[type_code]
+        expected = math.prod(shape) * dtype.itemsize
+        if size is not None:
+            found = size - header_size
+        else:
+            raw = read_at_most(stream, expected + 1)
+            found = len(raw)
+        if found < expected:
+            raise ValueError(
+                f"{path} is truncated: expected {expected} bytes of data, "
+                f"found {found} (header shape {shape})"
+            )
+        if found > expected:
+            extra = "trailing bytes" if size is None else f"{found - expected} trailing bytes"
+            raise ValueError(
+                f"{path} has {extra}: expected {expected} bytes of data, "
+                f"found {'more' if size is None else found} (header shape {shape})"
+            )
+        if size is not None:
+            raw = read_at_most(stream, expected)
+            if len(raw) != expected:  # the file shrank while being read
+                raise ValueError(f"{path} changed while being read")
+    data = np.frombuffer(raw, dtype=dtype).reshape(shape)
     # astype copies: the result is writable and in native byte order.
     return data.astype(dtype.newbyteorder("="))
 
@@ -482,6 +499,10 @@ def to_tuples(X, y, *, one_hot=None, n_classes=10):
     return list(zip(columns, targets))
 
 
+# mnist.pkl.gz inflates to 220 MB (float32 pixels); twice that for float64.
+_PKL_MAX_BYTES = 512 << 20
+
+
 class UnsafePickleError(pickle.UnpicklingError, ValueError):
     """A pickle asked for something other than what NumPy arrays need."""
 
@@ -527,12 +548,29 @@ def load_mnist_pkl(path, *, dtype="float32"):
     """
     dtype = _check_options("standard", dtype)
     path = Path(path)
-    raw = read_maybe_gzip(path, "mnist.pkl.gz file")
+    # Unpickled as a stream (inflated as the unpickler asks): a damaged or
+    # hostile file fails at its first bad opcode, not after inflating it all,
+    # and no read may take the total past _PKL_MAX_BYTES.
     try:
-        data = _ArrayUnpickler(io.BytesIO(raw), path).load()
-    except UnsafePickleError:
+        with opened_maybe_gzip(path, "mnist.pkl.gz file") as (stream, size):
+            if size is not None and size > _PKL_MAX_BYTES:
+                raise ValueError(f"{path} is {size:,} bytes: too large for mnist.pkl.gz "
+                                 f"(at most {_PKL_MAX_BYTES:,})")
+            reader = LimitedReader(stream, _PKL_MAX_BYTES, path, "mnist.pkl.gz file")
+            data = _ArrayUnpickler(reader, path).load()
+    except (UnsafePickleError, FileNotFoundError, IsADirectoryError):
         raise
-    except Exception as exc:  # a damaged pickle can fail in many ways
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        raise ValueError(f"{path} is not a valid gzip file: {exc}") from exc
+    except EOFError as exc:
+        if "Compressed file ended" in str(exc):  # gzip's, not the unpickler's
+            raise ValueError(f"{path} is not a valid gzip file: {exc}") from exc
+        raise ValueError(f"{path} is not a valid pickle of NumPy arrays: {exc!r}") from exc
+    except ValueError as exc:
+        if str(path) in str(exc):  # ours: says what is wrong with the file already
+            raise
+        raise ValueError(f"{path} is not a valid pickle of NumPy arrays: {exc!r}") from exc
+    except Exception as exc:  # a damaged pickle or gzip stream can fail in many ways
         raise ValueError(f"{path} is not a valid pickle of NumPy arrays: {exc!r}") from exc
 
     if not (isinstance(data, (tuple, list)) and len(data) == 3
@@ -570,9 +608,30 @@ def _describe(obj):
 _np_reconstruct = np.ndarray.__reduce__(np.zeros(0))[0]
 
 
+class _NdarrayType:
+    """What the unpickler hands out for the global numpy.ndarray: only the
+    array reconstructor accepts it.  The class itself must not be callable
+    through REDUCE: ``ndarray((3 << 30,), "u1")`` would return 3 GiB of
+    uninitialised memory from a 228-byte file."""
+
+    def __repr__(self):
+        return "numpy.ndarray"
+
+
+_NDARRAY = _NdarrayType()
+
+
 def _reconstruct(subtype, shape, dtype_code):
+    if subtype is _NDARRAY:
+        subtype = np.ndarray
     if subtype is not np.ndarray:
         raise UnsafePickleError(f"refusing to reconstruct an array of type {subtype!r}")
+    # NumPy pickles an empty (0,) array and then sets its state (shape, dtype,
+    # bytes: a payload NumPy checks against the shape).  Any other shape here
+    # would allocate that much uninitialised memory before any check.
+    if not (isinstance(shape, tuple) and shape == (0,)):
+        raise UnsafePickleError(f"refusing to reconstruct an array of initial shape "
+                                f"{shape!r}: NumPy writes (0,)")
     return _np_reconstruct(subtype, shape, dtype_code)
 
 
@@ -597,7 +656,7 @@ class _ArrayUnpickler(pickle.Unpickler):
     _ALLOWED = {
         ("numpy.core.multiarray", "_reconstruct"): _reconstruct,  # NumPy 1 / Python 2
         ("numpy._core.multiarray", "_reconstruct"): _reconstruct,  # NumPy 2
-        ("numpy", "ndarray"): np.ndarray,
+        ("numpy", "ndarray"): _NDARRAY,
         ("numpy", "dtype"): _numeric_dtype,
         ("_codecs", "encode"): _latin1_encode,
     }
@@ -823,13 +882,20 @@ def _split(train, test, split, n_val, source):
 
 def _read_cifar_batch(path):
     """``(pixels (n, 3072) uint8 view, labels (n,) uint8)`` of one batch file."""
-    raw = np.fromfile(path, dtype=np.uint8)
-    if raw.size == 0 or raw.size % _CIFAR_RECORD:
-        raise ValueError(
-            f"{path} is truncated or not a CIFAR-10 binary batch: its {raw.size} bytes "
-            f"are not a positive multiple of {_CIFAR_RECORD} (1 label byte + 3072 pixel "
-            "bytes per image). Delete it and download or extract it again."
-        )
+    with open_regular(path, "CIFAR-10 batch file") as f:
+        # The size first: a batch holds at most 10,000 records (30.7 MB), so
+        # a huge or damaged file is refused before it is read.
+        size = os.fstat(f.fileno()).st_size
+        if size == 0 or size % _CIFAR_RECORD or size > _CIFAR_MAX_RECORDS * _CIFAR_RECORD:
+            raise ValueError(
+                f"{path} is truncated or not a CIFAR-10 binary batch: its {size} bytes "
+                f"are not a positive multiple of {_CIFAR_RECORD} (1 label byte + 3072 pixel "
+                f"bytes per image) of at most {_CIFAR_MAX_RECORDS:,} images. Delete it and "
+                "download or extract it again."
+            )
+        raw = np.fromfile(f, dtype=np.uint8, count=size)
+    if raw.size != size:
+        raise ValueError(f"{path} changed while being read")
     records = raw.reshape(-1, _CIFAR_RECORD)
     labels = records[:, 0]
     bad = np.flatnonzero(labels > 9)

@@ -91,14 +91,15 @@ class Network:
         self.init = activations.check_name(init, "init", INITS)
         self.dtype = check_dtype(dtype)
         self.seed = check_seed(seed)
-        self._lock = threading.Lock()  # held while a call trains (see _training)
-        self._trainer = None
+        self._lock = threading.Lock()  # held while a call trains, saves... (see _in_use)
+        self._user = self._purpose = None
         self._rng = np.random.default_rng(seed)
         self._acts = [self.activation] * (self.num_layers - 2) + [self.output_activation]
         self._allocate()
         self._initialize(self.init)
 
-    _STORAGE = ("_Wt", "_b", "_w_views", "_b_views", "_weights", "_biases", "_lock", "_trainer")
+    _STORAGE = ("_Wt", "_b", "_w_views", "_b_views", "_weights", "_biases", "_lock", "_user",
+                "_purpose")
 
     def _allocate(self):
         """Kernel-side storage, W^T padded to (n_in, ld) and b to (ld,), and
@@ -124,7 +125,7 @@ class Network:
         state = dict(state)
         weights, biases = state.pop("weights"), state.pop("biases")
         self.__dict__.update(state)
-        self._lock, self._trainer = threading.Lock(), None
+        self._lock, self._user, self._purpose = threading.Lock(), None, None
         self._allocate()
         self._sync(weights=weights, biases=biases)
 
@@ -133,24 +134,38 @@ class Network:
         """One training call at a time: a second thread training (or
         assigning the parameters of) this network while the kernels update
         them would silently mix the two.  The training thread itself may
-        assign them (a callback restoring the best weights)."""
-        if not self._lock.acquire(blocking=False):
-            if self._trainer == threading.get_ident():  # fit from a callback of fit
+        assign them (a callback restoring the best weights) or save them."""
+        with self._in_use("training"):
+            yield
+
+    _DOING = {"training": "trained", "saving": "saved", "assigning": "assigned new parameters"}
+
+    @contextmanager
+    def _in_use(self, purpose):
+        """Exclusive use of the parameters for ``purpose`` ("training",
+        "saving" or "assigning").  A thread that already holds it may save
+        and assign (callbacks), not train again.  Another thread's save or
+        assignment is short: wait for it; its training is not: raise."""
+        me = threading.get_ident()
+        if self._user == me:
+            if purpose == "training":
                 raise RuntimeError("this network is already training in this thread (a "
                                    "callback called fit/SGD?); train it after that call returns")
-            raise RuntimeError("this network is being trained by another thread; give each "
-                               "thread its own network (copy.deepcopy(net)) or wait for it")
-        self._trainer = threading.get_ident()
+            yield
+            return
+        while not self._lock.acquire(timeout=0.02):
+            if self._purpose == "training":
+                raise RuntimeError(
+                    f"this network is being trained by another thread: it cannot be "
+                    f"{self._DOING[purpose]} until that call returns; give each thread its "
+                    f"own network (copy.deepcopy(net)), or save from a callback "
+                    f"(cnet.callbacks.Checkpoint)")
+        self._user, self._purpose = me, purpose
         try:
             yield
         finally:
-            self._trainer = None
+            self._user = self._purpose = None
             self._lock.release()
-
-    def _check_not_training(self):
-        if self._trainer is not None and self._trainer != threading.get_ident():
-            raise RuntimeError("this network is being trained by another thread: its "
-                               "parameters cannot be assigned until that call returns")
 
     # -- parameters ---------------------------------------------------------
 
@@ -198,8 +213,12 @@ class Network:
         """Copy arrays the user put into weights / biases (or passes here, from
         the setters) into the storage.  Everything is checked before anything
         is copied, so a rejected assignment changes nothing."""
-        if weights is not None or biases is not None:
-            self._check_not_training()
+        if weights is None and biases is None:
+            return self._copy_in(weights, biases)
+        with self._in_use("assigning"):
+            return self._copy_in(weights, biases)
+
+    def _copy_in(self, weights, biases):
         lists = (("weights", self._weights if weights is None else weights, self._w_views),
                  ("biases", self._biases if biases is None else biases, self._b_views))
         updates = []

@@ -36,14 +36,17 @@ file and what is wrong.  :func:`load` also reads the JSON files written by
 ``save()`` in Nielsen's network2.py (recognised by content, not by name).
 """
 import json
+import math
 import os
+import signal
+import threading
 import zipfile
-import zlib
+from contextlib import contextmanager
 
 import numpy as np
 
 from . import activations, costs
-from ._fileio import fsync_dir
+from ._fileio import fsync_dir, open_regular, read_at_most
 from ._validation import FLOAT_DTYPES
 
 FORMAT_NAME = "cnet-model"
@@ -84,6 +87,12 @@ def save(net, path, info=None):
 
     Raises
     ------
+    ValueError
+        The network's parameters are not what :func:`load` accepts (an array
+        of the wrong shape put into ``net.weights``, NaN or infinity edited
+        in place), or ``info`` is too large; nothing is written.
+    RuntimeError
+        Another thread is training the network or assigning its parameters.
     TypeError
         ``info`` is not JSON-serialisable.
     OSError
@@ -91,11 +100,24 @@ def save(net, path, info=None):
         Any existing file at ``path`` is then unchanged.
     """
     path = os.fspath(path)
-    metadata = _metadata(net, info)
+    # A consistent copy first (no other thread may train or assign the
+    # parameters meanwhile; a Checkpoint saves from the training thread),
+    # then the checks load() makes: a file save() writes is one load() reads.
+    with net._in_use("saving"):
+        net._sync()  # arrays put into net.weights[l] by hand are checked here
+        weights = [np.array(W, dtype=net.dtype, order="C") for W in net._w_views]
+        biases = [np.array(b, dtype=net.dtype).reshape(-1) for b in net._b_views]
+        metadata = _metadata(net, info)
+    problem = check_parameters(net.sizes, net.dtype, weights, biases)
+    if problem is None and len(metadata) * 4 > MAX_METADATA_BYTES:
+        problem = (f"the metadata (info) is {len(metadata) * 4:,} bytes as stored, more than "
+                   f"load() accepts ({MAX_METADATA_BYTES:,})")
+    if problem is not None:
+        raise ValueError(f"cannot save the network to {path}: {problem}; nothing was written")
     arrays = {"metadata": np.array(metadata)}
-    for l, (W, b) in enumerate(zip(net.weights, net.biases)):
-        arrays[f"W{l}"] = np.ascontiguousarray(W, dtype=net.dtype)
-        arrays[f"b{l}"] = np.ascontiguousarray(b, dtype=net.dtype).reshape(-1)
+    for l, (W, b) in enumerate(zip(weights, biases)):
+        arrays[f"W{l}"] = W
+        arrays[f"b{l}"] = b
     _atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
@@ -126,35 +148,69 @@ def _metadata(net, info):
                         f"numbers, bool, None): {exc}") from None
 
 
+class _Terminated(BaseException):
+    """SIGTERM arrived while a temporary file existed (see _terminate_after)."""
+
+
+@contextmanager
+def _terminate_after():
+    """While the temporary file exists, let SIGTERM (kill, a job scheduler's
+    time limit) first remove it and then end the process as it would have.
+    Python's default would end it at once, leaving a hidden .tmp file behind.
+    Only where the default is in place, on the main thread (Python runs
+    handlers there): a handler of the program's own is left alone."""
+    if (not hasattr(signal, "SIGTERM")
+            or threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
+        yield
+        return
+
+    def handler(signum, frame):
+        raise _Terminated
+
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    except _Terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGTERM)
+        raise  # not reached: the default action ends the process
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _atomic_write(path, write):
     """Call write(file object) on a temporary file beside path, fsync it, and
-    rename it to path; on any failure (even KeyboardInterrupt) remove it."""
+    rename it to path; on any failure (even KeyboardInterrupt or SIGTERM)
+    remove it."""
     directory, name = os.path.split(os.path.abspath(path))
-    tmp, fd = None, -1
-    for attempt in range(100):
-        candidate = os.path.join(directory, f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    with _terminate_after():
+        tmp, fd = None, -1
+        for attempt in range(100):
+            candidate = os.path.join(directory,
+                                     f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+            try:
+                # 0o666 & ~umask, as for any new file (mkstemp would make it 0o600).
+                fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL
+                             | getattr(os, "O_BINARY", 0), 0o666)
+            except FileExistsError:
+                continue
+            tmp = candidate
+            break
+        if tmp is None:
+            raise FileExistsError(f"could not create a temporary file in {directory}")
         try:
-            # 0o666 & ~umask, as for any new file (mkstemp would make it 0o600).
-            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL
-                         | getattr(os, "O_BINARY", 0), 0o666)
-        except FileExistsError:
-            continue
-        tmp = candidate
-        break
-    if tmp is None:
-        raise FileExistsError(f"could not create a temporary file in {directory}")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+            with os.fdopen(fd, "wb") as f:
+                write(f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
     fsync_dir(directory)
 
 
@@ -192,7 +248,7 @@ def load_with_metadata(path):
     """Like :func:`load`, but return ``(net, metadata)``: the file's metadata
     dict (for a network2.py file, one in the same form built from its contents)."""
     path = os.fspath(path)
-    with open(path, "rb") as f:
+    with open_regular(path, "model file", ModelFileError) as f:
         head = f.read(4)
     if head == _ZIP_MAGIC:
         return _load_npz(path)
@@ -209,43 +265,151 @@ def _fail(path, what):
     raise ModelFileError(f"{path}: {what}")
 
 
+# What load accepts, and so what save must refuse to write.  A metadata entry
+# beyond this is no cnet file (info holds a few notes); a parameter entry may
+# carry an .npy header of up to NumPy's default limit.
+MAX_METADATA_BYTES = 16 << 20
+_NPY_HEADER_LIMIT = 10_000
+# The metadata's sizes may need at most this many times the file's size (plus
+# 1 MiB) in parameters: cnet writes them stored, uncompressed, and a deflated
+# .npz of real weights shrinks by a few percent, not by x10.  Anything beyond
+# is a damaged or hostile file (a zip bomb), refused before it is inflated.
+MAX_INFLATION = 10
+
+
+def check_parameters(sizes, dtype, weights, biases):
+    """What is wrong with these parameters for a network of ``sizes`` and
+    ``dtype`` (a sentence), or None.  Shared by save and load, so that a file
+    save() writes is one load() accepts.  Biases may be (n,) or (n, 1)."""
+    for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        for name, arr, shapes in ((f"W{l}", weights[l], [(n_out, n_in)]),
+                                  (f"b{l}", biases[l], [(n_out,), (n_out, 1)])):
+            if arr.shape not in shapes:
+                return f"{name} has shape {arr.shape}, but sizes={list(sizes)} needs {shapes[0]}"
+            if arr.dtype.kind != "f" or arr.dtype.itemsize != dtype.itemsize:
+                return f"{name} has dtype {arr.dtype}, but the network's dtype is {dtype.name}"
+            if not np.isfinite(arr).all():
+                return f"{name} contains NaN or infinity"
+    return None
+
+
+def _parameter_bytes(sizes, dtype):
+    return sum(n_out * (n_in + 1) for n_in, n_out in zip(sizes[:-1], sizes[1:])) * dtype.itemsize
+
+
 def _load_npz(path):
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            names = set(archive.files)
-            if "metadata" not in names:
-                _fail(path, "no 'metadata' entry: not a cnet model file, or a damaged one")
-            meta = _parse_metadata(path, archive["metadata"])
-            n_layers = len(meta["sizes"]) - 1
-            expected = {"metadata"} | {f"{p}{l}" for p in "Wb" for l in range(n_layers)}
-            if names - expected or expected - names:
-                parts = []
-                if expected - names:
-                    parts.append("missing " + ", ".join(sorted(expected - names)))
-                if names - expected:
-                    parts.append("unexpected " + ", ".join(sorted(names - expected)))
-                _fail(path, f"entries do not match sizes={meta['sizes']}: {'; '.join(parts)}")
-            arrays = {name: archive[name] for name in sorted(expected - {"metadata"})}
-    except ModelFileError:
+        return _read_npz(path)
+    except (ModelFileError, FileNotFoundError, PermissionError, IsADirectoryError):
         raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, KeyError) as exc:
-        if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)):
-            raise
-        _fail(path, f"the file is truncated or corrupted ({type(exc).__name__}: {exc})")
-    dtype = np.dtype(meta["dtype"])
-    weights, biases = [], []
-    for l, (n_in, n_out) in enumerate(zip(meta["sizes"][:-1], meta["sizes"][1:])):
-        for name, shape, out in ((f"W{l}", (n_out, n_in), weights), (f"b{l}", (n_out,), biases)):
-            arr = arrays[name]
-            if arr.shape != shape:
-                _fail(path, f"{name} has shape {arr.shape}, but sizes={meta['sizes']} needs {shape}")
-            if arr.dtype.kind != "f" or arr.dtype.itemsize != dtype.itemsize:
-                _fail(path, f"{name} has dtype {arr.dtype}, but the metadata says {dtype.name}")
-            arr = arr.astype(dtype, copy=False)  # native byte order; no rounding (same kind)
-            if not np.isfinite(arr).all():
-                _fail(path, f"{name} contains NaN or infinity")
-            out.append(arr)
+    # A damaged zip fails in many ways (BadZipFile, RuntimeError for the
+    # "encrypted" flag, NotImplementedError for an unknown compression,
+    # zlib.error, EOFError, struct.error, UnicodeDecodeError, RecursionError
+    # from nested JSON, OverflowError...): each is a damaged model file.
+    except Exception as exc:
+        _fail(path, f"the file is truncated or corrupted ({type(exc).__name__}: "
+                    f"{_short(exc)})")
+
+
+def _short(exc, limit=200):
+    text = str(exc)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _read_npz(path):
+    with open_regular(path, "model file", ModelFileError) as f:
+        file_size = os.fstat(f.fileno()).st_size
+        with zipfile.ZipFile(f) as archive:
+            entries = {}
+            for info in archive.infolist():
+                name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+                if name in entries:
+                    _fail(path, f"the archive holds {name!r} twice")
+                entries[name] = info
+            if "metadata" not in entries:
+                _fail(path, "no 'metadata' entry: not a cnet model file, or a damaged one")
+            meta_entry = _read_entry(path, archive, entries["metadata"], "metadata")
+            meta = _parse_metadata(path, meta_entry)
+            sizes = meta["sizes"]
+            dtype = np.dtype(meta["dtype"])
+            n_layers = len(sizes) - 1
+            if 2 * n_layers + 1 != len(entries) or not all(
+                    f"{p}{l}" in entries for p in "Wb" for l in range(n_layers)):
+                expected = {"metadata"} | {f"{p}{l}" for p in "Wb"
+                                           for l in range(min(n_layers, len(entries)))}
+                parts = []
+                if n_layers > len(entries) or expected - set(entries):
+                    parts.append("missing " + (", ".join(sorted(expected - set(entries)))
+                                               or f"entries for {n_layers} layers"))
+                if set(entries) - expected:
+                    unexpected = sorted(set(entries) - expected)
+                    parts.append("unexpected " + ", ".join(unexpected[:10])
+                                 + (", ..." if len(unexpected) > 10 else ""))
+                _fail(path, f"entries do not match sizes={_brief(sizes)}: {'; '.join(parts)}")
+            need = _parameter_bytes(sizes, dtype)
+            if need > MAX_INFLATION * file_size + (1 << 20):
+                _fail(path, f"sizes={_brief(sizes)} need {need:,} bytes of parameters, but "
+                            f"the file holds only {file_size:,} bytes: damaged or not a "
+                            f"cnet model file")
+            weights, biases = [], []
+            for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+                weights.append(_read_entry(path, archive, entries[f"W{l}"], f"W{l}",
+                                           (n_out, n_in), dtype, sizes))
+                biases.append(_read_entry(path, archive, entries[f"b{l}"], f"b{l}",
+                                          (n_out,), dtype, sizes))
+    problem = check_parameters(sizes, dtype, weights, biases)
+    if problem:
+        _fail(path, problem)
     return _build(path, meta, weights, biases), meta
+
+
+def _brief(sizes):
+    return sizes if len(sizes) <= 12 else f"[{sizes[0]}, ... {len(sizes) - 2} more ..., {sizes[-1]}]"
+
+
+def _read_entry(path, archive, info, name, shape=None, dtype=None, sizes=None):
+    """Read one .npy entry, checking its declared sizes before reading: the
+    zip's size of the entry, then the .npy header's shape and dtype against
+    what the metadata says (shape None: the 0-d metadata string).  NumPy's
+    own reader would allocate whatever the header claims."""
+    if shape is None:
+        limit = MAX_METADATA_BYTES
+    else:
+        limit = math.prod(shape) * dtype.itemsize
+    if info.file_size > limit + _NPY_HEADER_LIMIT + 16:
+        _fail(path, f"entry {name} is {info.file_size:,} bytes, more than its "
+                    f"{'limit' if shape is None else 'shape'} allows ({limit:,} bytes)")
+    with archive.open(info) as fp:
+        version = np.lib.format.read_magic(fp)
+        if version == (1, 0):
+            found, fortran, found_dtype = np.lib.format.read_array_header_1_0(fp)
+        elif version == (2, 0):
+            found, fortran, found_dtype = np.lib.format.read_array_header_2_0(fp)
+        else:
+            _fail(path, f"entry {name} has .npy format version {version}; cnet writes 1.0")
+        if found_dtype.hasobject:
+            _fail(path, f"entry {name} holds Python objects (pickle); cnet files never do")
+        if shape is None:
+            if found_dtype.kind != "U" or found != ():
+                _fail(path, f"the metadata entry must be a JSON string; got an array of "
+                            f"dtype {found_dtype} and shape {found}")
+            if found_dtype.itemsize > MAX_METADATA_BYTES:
+                _fail(path, f"the metadata entry is {found_dtype.itemsize:,} bytes, more than "
+                            f"{MAX_METADATA_BYTES:,}")
+        else:
+            if found != shape:
+                _fail(path, f"{name} has shape {found}, but sizes={_brief(sizes)} needs {shape}")
+            if found_dtype.kind != "f" or found_dtype.itemsize != dtype.itemsize:
+                _fail(path, f"{name} has dtype {found_dtype}, but the metadata says {dtype.name}")
+        n_bytes = math.prod(found) * found_dtype.itemsize
+        data = read_at_most(fp, n_bytes + 1)  # the extra byte: trailing data, and the CRC check
+    if len(data) != n_bytes:
+        _fail(path, f"entry {name} holds {'more' if len(data) > n_bytes else len(data)} "
+                    f"bytes of data; its header announces {n_bytes:,}")
+    arr = np.frombuffer(data, dtype=found_dtype).reshape(found, order="F" if fortran else "C")
+    if shape is None:
+        return arr
+    return np.ascontiguousarray(arr, dtype=dtype)  # native byte order; a copy, writable
 
 
 def _parse_metadata(path, entry):
@@ -254,29 +418,29 @@ def _parse_metadata(path, entry):
                     f"dtype {entry.dtype} and shape {entry.shape}")
     try:
         meta = json.loads(str(entry[()]))
-    except ValueError as exc:
-        _fail(path, f"the metadata is not valid JSON ({exc})")
+    except (ValueError, RecursionError) as exc:
+        _fail(path, f"the metadata is not valid JSON ({type(exc).__name__}: {_short(exc)})")
     if not isinstance(meta, dict):
         _fail(path, "the metadata must be a JSON object")
     if meta.get("format") != FORMAT_NAME:
-        _fail(path, f"not a cnet model file (metadata format {meta.get('format')!r}, "
+        _fail(path, f"not a cnet model file (metadata format {_short(repr(meta.get('format')), 60)}, "
                     f"expected {FORMAT_NAME!r})")
     version = meta.get("format_version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        _fail(path, f"invalid format_version {version!r} in the metadata")
+        _fail(path, f"invalid format_version {_short(repr(version), 60)} in the metadata")
     if version > FORMAT_VERSION:
         from . import __version__
-        _fail(path, f"the file was written by cnet {meta.get('cnet_version', '?')} in model "
-                    f"format version {version}; this cnet {__version__} reads versions up to "
-                    f"{FORMAT_VERSION}. Upgrade cnet (pip install --upgrade cnet) to load it")
+        _fail(path, f"the file was written by cnet {_short(str(meta.get('cnet_version', '?')), 40)} "
+                    f"in model format version {version}; this cnet {__version__} reads versions "
+                    f"up to {FORMAT_VERSION}. Upgrade cnet (pip install --upgrade cnet) to load it")
     for key in ("sizes", "activation", "output_activation", "cost", "init", "dtype"):
         if key not in meta:
             _fail(path, f"the metadata lacks {key!r}")
     sizes = meta["sizes"]
     if (not isinstance(sizes, list) or len(sizes) < 2
             or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes)):
-        _fail(path, f"invalid sizes {sizes!r} in the metadata: expected a list of at least "
-                    f"two positive integers")
+        _fail(path, f"invalid sizes {_short(repr(sizes), 100)} in the metadata: expected a "
+                    f"list of at least two positive integers")
     _check_names(path, meta)
     return meta
 
@@ -289,7 +453,7 @@ def _check_names(path, meta):
                          ("cost", tuple(costs.COSTS)), ("init", INITS),
                          ("dtype", tuple(dt.name for dt in FLOAT_DTYPES))):
         if meta[key] not in allowed:
-            _fail(path, f"unknown {key} {meta[key]!r} in the metadata (this cnet knows "
+            _fail(path, f"unknown {key} {_short(repr(meta[key]), 60)} in the metadata (this cnet knows "
                         f"{', '.join(map(repr, allowed))}; a newer cnet may know more)")
 
 
@@ -306,8 +470,9 @@ def _build(path, meta, weights, biases):
     if rng is not None:
         try:
             net._rng.bit_generator.state = rng
-        except (TypeError, ValueError, KeyError, OverflowError) as exc:
-            _fail(path, f"invalid random-generator state in the metadata ({exc})")
+        except Exception as exc:  # the generator's own checks: TypeError, ValueError...
+            _fail(path, f"invalid random-generator state in the metadata "
+                        f"({type(exc).__name__}: {_short(exc)})")
     net.weights = weights
     net.biases = biases
     return net
@@ -316,21 +481,24 @@ def _build(path, meta, weights, biases):
 def _load_nielsen_json(path):
     """network2.py's save(): {"sizes", "weights", "biases", "cost"}, lists of lists."""
     try:
-        with open(path, "r", encoding="utf-8-sig") as f:
-            data = json.load(f)
-    except (ValueError, UnicodeDecodeError) as exc:
-        _fail(path, f"not valid JSON ({exc}); a network2.py model file is a JSON object "
-                    f"with sizes, weights, biases and cost")
+        with open_regular(path, "model file", ModelFileError) as f:
+            data = json.loads(f.read().decode("utf-8-sig"))
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        if isinstance(exc, ModelFileError):
+            raise
+        _fail(path, f"not valid JSON ({type(exc).__name__}: {_short(exc)}); a network2.py "
+                    f"model file is a JSON object with sizes, weights, biases and cost")
     if not isinstance(data, dict) or not {"sizes", "weights", "biases", "cost"} <= set(data):
         _fail(path, "not a network2.py model file: expected a JSON object with keys sizes, "
                     "weights, biases and cost")
     sizes = data["sizes"]
     if (not isinstance(sizes, list) or len(sizes) < 2
             or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes)):
-        _fail(path, f"invalid sizes {sizes!r}: expected a list of at least two positive integers")
-    cost = _NIELSEN_COSTS.get(data["cost"])
+        _fail(path, f"invalid sizes {_short(repr(sizes), 100)}: expected a list of at least "
+                    f"two positive integers")
+    cost = _NIELSEN_COSTS.get(data["cost"]) if isinstance(data["cost"], str) else None
     if cost is None:
-        _fail(path, f"unknown cost {data['cost']!r}: network2.py writes "
+        _fail(path, f"unknown cost {_short(repr(data['cost']), 60)}: network2.py writes "
                     f"{' or '.join(map(repr, _NIELSEN_COSTS))}")
     n_layers = len(sizes) - 1
     weights, biases = [], []
@@ -341,7 +509,7 @@ def _load_nielsen_json(path):
             shapes = [(n_out, n_in)] if key == "weights" else [(n_out, 1), (n_out,)]
             try:
                 arr = np.array(data[key][l], dtype=np.float64)
-            except (ValueError, TypeError):
+            except (ValueError, TypeError, OverflowError, RecursionError):
                 _fail(path, f"{key}[{l}] is not a rectangular array of numbers")
             if arr.shape not in shapes:
                 _fail(path, f"{key}[{l}] has shape {arr.shape}, but sizes={sizes} needs {shapes[0]}")
