@@ -13,7 +13,6 @@ import stat
 import sys
 import zlib
 from contextlib import contextmanager
-from pathlib import Path
 
 CHUNK = 1 << 20  # bytes read or inflated at a time
 

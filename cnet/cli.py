@@ -27,14 +27,13 @@ import os
 import sys
 import textwrap
 import time
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 
 from . import __version__, activations, costs, datasets
 from ._config import show_config
+from ._fileio import open_regular
 from ._progress import EpochProgress
 from ._threads import resolve_n_threads
 from ._validation import check_float, check_int
@@ -56,7 +55,6 @@ DATASETS = {
 NPZ_KEYS = ("X_train", "y_train", "X_test", "y_test")
 # What reading a damaged or foreign .npy/.npz file raises (BadZipFile is neither
 # an OSError nor a ValueError).
-_READ_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error)
 # The benchmark suite lives in the source repository, not in the installed package.
 BENCH_SUITE = Path(__file__).resolve().parent.parent / "benchmarks" / "suite.py"
 
@@ -273,7 +271,7 @@ def _load_npz_data(path, dtype, need_train):
     path = Path(path).expanduser()
     keys = NPZ_KEYS if need_train else NPZ_KEYS[2:]
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with open_regular(path, "data file") as f, np.load(f, allow_pickle=False) as archive:
             missing = [k for k in keys if k not in archive.files]
             if missing:
                 raise CommandError(f"{path} lacks the arrays {', '.join(missing)}: --data needs "
@@ -282,8 +280,11 @@ def _load_npz_data(path, dtype, need_train):
             arrays = {k: archive[k] for k in keys}
     except FileNotFoundError:
         raise CommandError(f"data file {path} does not exist") from None
-    except _READ_ERRORS as exc:  # not an .npz, truncated, corrupt, or pickled objects
-        raise CommandError(f"could not read {path} as an .npz file: {exc}") from None
+    except CommandError:
+        raise
+    except Exception as exc:  # not an .npz, truncated, corrupt (any zipfile error), pickled objects
+        raise CommandError(f"could not read {path} as an .npz file: {type(exc).__name__}: "
+                           f"{str(exc)[:200]}") from None
     pairs = []
     for split in (("train", "test") if need_train else ("test",)):
         X, y = arrays[f"X_{split}"], arrays[f"y_{split}"]
@@ -638,7 +639,7 @@ def _add_predict(sub):
 def _read_inputs(path, n_in):
     path = Path(path).expanduser()
     try:
-        with open(path, "rb") as f:
+        with open_regular(path, "input file") as f:  # a FIFO would block
             is_zip = f.read(4) == b"PK\x03\x04"
         if is_zip:
             with np.load(path, allow_pickle=False) as archive:
@@ -653,8 +654,13 @@ def _read_inputs(path, n_in):
             X = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise CommandError(f"input file {path} does not exist") from None
-    except _READ_ERRORS as exc:  # not .npy/.npz, truncated, object arrays (pickle refused)
-        raise CommandError(f"could not read {path} as .npy or .npz: {exc}") from None
+    except CommandError:
+        raise
+    # Not .npy/.npz, truncated, object arrays (pickle refused), a damaged zip
+    # (RuntimeError, NotImplementedError...), a header claiming too much memory.
+    except Exception as exc:
+        raise CommandError(f"could not read {path} as .npy or .npz: {type(exc).__name__}: "
+                           f"{str(exc)[:200]}") from None
     if not isinstance(X, np.ndarray) or X.dtype.kind not in "biuf":
         raise CommandError(f"{path} must hold a numeric array")
     if X.size == n_in:

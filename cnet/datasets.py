@@ -35,7 +35,6 @@ Where the files are looked for, first hit wins:
 """
 
 import gzip
-import io
 import math
 import os
 import pickle

@@ -285,7 +285,8 @@ def test_evaluate_missing_model_exits_1(tmp_path, capsys):
     assert out == "" and "absent.npz does not exist" in one_error_line(err)
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "future"])
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "future", "encrypted", "method",
+                                    "nested-json"])
 def test_evaluate_corrupt_model_exits_1(tmp_path, capsys, damage):
     model = tmp_path / "m.npz"
     cnet.Network([784, 5, 10], seed=0).save(model)
@@ -294,6 +295,16 @@ def test_evaluate_corrupt_model_exits_1(tmp_path, capsys, damage):
         model.write_bytes(data[:len(data) // 2])
     elif damage == "garbage":
         model.write_bytes(b"hello, world")
+    elif damage in ("encrypted", "method"):  # RuntimeError / NotImplementedError in zipfile
+        at = data.find(b"PK\x01\x02") + 8
+        data = bytearray(data)
+        if damage == "encrypted":
+            data[at] |= 1
+        else:
+            data[at + 2] = 99
+        model.write_bytes(bytes(data))
+    elif damage == "nested-json":  # RecursionError in json
+        model.write_text('{"sizes": ' + "[" * 100_000 + "]" * 100_000 + "}")
     else:
         with np.load(model) as f:
             arrays = {k: f[k] for k in f.files}
