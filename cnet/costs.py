@@ -72,16 +72,33 @@ class LogLikelihoodCost:
 
 COSTS = {c.name: c for c in (QuadraticCost, CrossEntropyCost, LogLikelihoodCost)}
 
+# Classes that stand for one of the costs above: cnet's own, and the book's
+# (cnet.book.network2 registers its QuadraticCost and CrossEntropyCost, whose
+# fn and delta take one column vector, as network2.py's do).  The kernels
+# compute the cost, so a class of the user's own cannot be trained with.
+_STANDS_FOR = {c: c for c in COSTS.values()}
+
+
+def register(cls, same_as):
+    """Let ``cls`` (and its instances) stand for cnet's cost class ``same_as``."""
+    _STANDS_FOR[cls] = _STANDS_FOR[same_as]
+
 
 def resolve(cost, output_activation):
-    """The cost class for a name (or class), checked against the output layer."""
-    if isinstance(cost, type) and cost in COSTS.values():
-        cls = cost
-    elif isinstance(cost, str) and cost in COSTS:
-        cls = COSTS[cost]
+    """cnet's cost class for a name, a cost class or an instance of one (as
+    network2.py's scripts pass ``CrossEntropyCost()``), checked against the
+    output layer."""
+    cls = None
+    if isinstance(cost, str):
+        cls = COSTS.get(cost)
     else:
+        cls = _STANDS_FOR.get(cost if isinstance(cost, type) else type(cost))
+    if cls is None:
         raise ValueError(
-            f"cost must be one of {', '.join(repr(c) for c in COSTS)}; got {describe(cost)}"
+            f"cost must be one of {', '.join(repr(c) for c in COSTS)}, or one of cnet's cost "
+            f"classes (cnet.QuadraticCost, ..., cnet.book.network2.CrossEntropyCost) or an "
+            f"instance of one; got {describe(cost)}. The kernels compute the cost, so a cost "
+            f"class of your own cannot be trained with"
         )
     if output_activation not in cls.outputs:
         fits = ", ".join(repr(a) for a in cls.outputs)

@@ -183,6 +183,22 @@ class Network:
         self.weights = weights
         self.biases = biases
 
+    # -- randomness -----------------------------------------------------------
+    # Training asks these for its sample order and for the state to roll an
+    # epoch back to; cnet.book's networks draw from where the book does
+    # (Python's random.shuffle) instead of the network's own generator.
+
+    def _draw_order(self, n):
+        """The sample order of the next shuffled epoch: a permutation of n."""
+        return self._rng.permutation(n)
+
+    def _random_state(self):
+        """Everything _draw_order depends on, for _set_random_state."""
+        return self._rng.bit_generator.state
+
+    def _set_random_state(self, state):
+        self._rng.bit_generator.state = state
+
     def default_weight_initializer(self):
         """network2.py: weights N(0, 1/n_in), biases N(0, 1)."""
         self._initialize("scaled_normal")
@@ -340,7 +356,11 @@ class Network:
         X = check_X(X, self.sizes[0], self.dtype)
         T, labels = self._check_y(y, X.shape[0], self.sizes[-1], self.dtype)
         lmbda = check_float(lmbda, "lmbda")
-        A = self._forward(X, resolve_n_threads(n_threads))
+        return self._mean_cost(X, T, labels, lmbda, resolve_n_threads(n_threads))
+
+    def _mean_cost(self, X, T, labels, lmbda, n_threads):
+        """cost() on checked arrays: T targets, or None and labels."""
+        A = self._forward(X, n_threads)
         if T is None:
             T = np.eye(self.sizes[-1], dtype=self.dtype)[labels]
         mean = float(np.mean(self._cost.fn(A, T), dtype=np.float64))
@@ -514,7 +534,8 @@ class Network:
     def total_cost(self, data, lmbda, convert=False):
         """network2.py: mean cost over data plus (lmbda / 2n) sum ||W||^2."""
         X, T, labels = self._examples(data, "data")
-        return self.cost(X, T if T is not None else labels, lmbda)
+        lmbda = check_float(lmbda, "lmbda")
+        return self._mean_cost(X, T, labels, lmbda, resolve_n_threads(None))
 
     @staticmethod
     def cost_derivative(output_activations, y):
@@ -545,7 +566,8 @@ class Network:
     def SGD(self, training_data, epochs, mini_batch_size, eta, lmbda=0.0, test_data=None,
             shuffle=True, evaluation_data=None, monitor_evaluation_cost=False,
             monitor_evaluation_accuracy=False, monitor_training_cost=False,
-            monitor_training_accuracy=False, n_threads=None, verbose=True, callbacks=None):
+            monitor_training_accuracy=False, n_threads=None, verbose=True, callbacks=None,
+            early_stopping_n=0):
         """Mini-batch stochastic gradient descent, as in the book.
 
         ``training_data``: list of (x (n_in, 1), y (n_out, 1)); ``test_data``
@@ -553,6 +575,9 @@ class Network:
         (x, int label).  Prints per-epoch progress like the book's code and
         returns network2.py's four lists (evaluation cost, evaluation
         accuracy, training cost, training accuracy), filled where monitored.
+        ``early_stopping_n`` (the Python 3 port's network2.py): stop when the
+        monitored accuracy (evaluation, else training) has not improved for
+        that many epochs; 0 never stops.
 
         ``callbacks`` work as in :meth:`fit`: ``callback(net, epoch, row)``
         after each epoch (``epoch`` 1-based, while the book's lines count
@@ -563,106 +588,71 @@ class Network:
         ``val_accuracy`` (of ``evaluation_data``, when monitored),
         ``training_cost`` / ``train_accuracy`` (when monitored).
         """
-        X, T, labels = self._examples(training_data, "training_data")
         if isinstance(lmbda, (list, tuple)) and test_data is None:
             raise TypeError(
                 f"lmbda (SGD's 5th argument) must be a number; got {describe(lmbda)}. "
                 f"network.py's SGD takes test_data there; cnet follows network2.py, where the "
-                f"5th argument is lmbda: pass test_data=... by keyword, as the book does")
+                f"5th argument is lmbda: pass test_data=... by keyword, as the book does "
+                f"(or use cnet.book.network, whose SGD has network.py's signature)")
+        return self._book_sgd(
+            training_data, epochs, mini_batch_size, eta, lmbda, test_data=test_data,
+            shuffle=shuffle, evaluation_data=evaluation_data,
+            monitor_evaluation_cost=monitor_evaluation_cost,
+            monitor_evaluation_accuracy=monitor_evaluation_accuracy,
+            monitor_training_cost=monitor_training_cost,
+            monitor_training_accuracy=monitor_training_accuracy, n_threads=n_threads,
+            verbose=verbose, callbacks=callbacks, early_stopping_n=early_stopping_n)
+
+    _MONITORS = ("monitor_evaluation_cost", "monitor_evaluation_accuracy",
+                 "monitor_training_cost", "monitor_training_accuracy")
+
+    def _book_sgd(self, training_data, epochs, mini_batch_size, eta, lmbda, *, test_data,
+                  shuffle, evaluation_data, n_threads, verbose, callbacks, early_stopping_n,
+                  **monitor):
+        """SGD of network.py and network2.py (both signatures end here)."""
+        X, T, labels = self._examples(training_data, "training_data")
         epochs, mini_batch_size, eta, lmbda = self._check_hyper(epochs, mini_batch_size, eta, lmbda,
                                                                 "mini_batch_size")
         shuffle = check_bool(shuffle, "shuffle")
         verbose = check_bool(verbose, "verbose")
-        for flag in ("monitor_evaluation_cost", "monitor_evaluation_accuracy",
-                     "monitor_training_cost", "monitor_training_accuracy"):
-            check_bool(locals()[flag], flag)
-        test = self._examples(test_data, "test_data") if test_data else None
-        evald = self._examples(evaluation_data, "evaluation_data") if evaluation_data else None
-        n_threads = resolve_n_threads(n_threads)
+        for flag in self._MONITORS:
+            check_bool(monitor[flag], flag)
+        early_stopping_n = check_int(early_stopping_n, "early_stopping_n", 0)
+        if early_stopping_n and not (monitor["monitor_evaluation_accuracy"] and evaluation_data
+                                     or monitor["monitor_training_accuracy"]):
+            raise ValueError("early_stopping_n watches an accuracy: set "
+                             "monitor_evaluation_accuracy=True (with evaluation_data) or "
+                             "monitor_training_accuracy=True")
+        run = _BookRun(self, (X, T, labels), test_data, evaluation_data, lmbda,
+                       resolve_n_threads(n_threads), verbose, monitor)
         callbacks = check_callbacks(callbacks)
-        ev_cost, ev_acc, tr_cost, tr_acc = [], [], [], []
-        keys = _EPOCH_KEYS + (("test_accuracy",) if test is not None and (verbose or callbacks)
-                              else ())
-        keys += (("training_cost",) if monitor_training_cost else ()) \
-            + (("train_accuracy",) if monitor_training_accuracy else ()) \
-            + (("val_cost",) if evald is not None and monitor_evaluation_cost else ()) \
-            + (("val_accuracy",) if evald is not None and monitor_evaluation_accuracy else ())
+        keys = _EPOCH_KEYS + run.keys(callbacks)
         history = self.history = History({k: [] for k in keys})
-
-        def correct(data):
-            Xd, Td, ld = data
-            return int(np.sum(labels_of(self._forward(Xd, n_threads))
-                              == (ld if ld is not None else labels_of(Td))))
-
-        def total(data):
-            Xd, Td, ld = data
-            return self.cost(Xd, Td if Td is not None else ld, lmbda, n_threads)
-
+        best, stale = None, 0
         with self._training():
-            self._book_epochs(X, T, labels, epochs, mini_batch_size, eta, lmbda, shuffle,
-                              n_threads, test, evald, verbose, callbacks, monitor_training_cost,
-                              monitor_training_accuracy, monitor_evaluation_cost,
-                              monitor_evaluation_accuracy, correct, total, history,
-                              ev_cost, ev_acc, tr_cost, tr_acc)
-        return ev_cost, ev_acc, tr_cost, tr_acc
-
-    def _book_epochs(self, X, T, labels, epochs, mini_batch_size, eta, lmbda, shuffle, n_threads,
-                     test, evald, verbose, callbacks, monitor_training_cost,
-                     monitor_training_accuracy, monitor_evaluation_cost,
-                     monitor_evaluation_accuracy, correct, total, history,
-                     ev_cost, ev_acc, tr_cost, tr_acc):
-        callbacks_begin(callbacks, self)
-        for j, cost, seconds, used, undo in sgd_epochs(
-                self, X, T, labels, epochs=epochs, batch_size=mini_batch_size, eta=eta,
-                lmbda=lmbda, shuffle=shuffle, n_threads=n_threads):
-            try:
-                row = self._book_epoch(j, cost, seconds, used, eta, X, T, labels, test, evald,
-                                       verbose, callbacks, monitor_training_cost,
-                                       monitor_training_accuracy, monitor_evaluation_cost,
-                                       monitor_evaluation_accuracy, correct, total,
-                                       ev_cost, ev_acc, tr_cost, tr_acc)
-            except KeyboardInterrupt:  # the epoch is not in the history: undo it
-                undo()
-                raise
-            history.append(**row)
-            if callbacks and callbacks_epoch(callbacks, self, j + 1, row):
-                break
-        callbacks_end(callbacks, self, history)
-
-    @staticmethod
-    def _book_epoch(j, cost, seconds, used, eta, X, T, labels, test, evald, verbose, callbacks,
-                    monitor_training_cost, monitor_training_accuracy, monitor_evaluation_cost,
-                    monitor_evaluation_accuracy, correct, total, ev_cost, ev_acc, tr_cost, tr_acc):
-        """SGD's measurements and printing after epoch j; the history row."""
-        out = sys.stdout
-        train = (X, T, labels)
-        row = dict(epoch=j + 1, train_cost=cost, eta=eta, seconds=seconds, threads=used)
-        if test is not None and (verbose or callbacks):
-            n_correct = correct(test)
-            row["test_accuracy"] = n_correct / test[0].shape[0]
-        if test is not None and verbose:
-            print(f"Epoch {j}: {n_correct} / {test[0].shape[0]}", file=out, flush=True)
-        elif verbose:
-            print(f"Epoch {j} training complete" if evald else f"Epoch {j} complete",
-                  file=out, flush=True)
-        if monitor_training_cost:
-            tr_cost.append(total(train))
-            row["training_cost"] = tr_cost[-1]
-            verbose and print(f"Cost on training data: {tr_cost[-1]}", file=out)
-        if monitor_training_accuracy:
-            tr_acc.append(correct(train))
-            row["train_accuracy"] = tr_acc[-1] / X.shape[0]
-            verbose and print(f"Accuracy on training data: {tr_acc[-1]} / {X.shape[0]}", file=out)
-        if evald is not None and monitor_evaluation_cost:
-            ev_cost.append(total(evald))
-            row["val_cost"] = ev_cost[-1]
-            verbose and print(f"Cost on evaluation data: {ev_cost[-1]}", file=out)
-        if evald is not None and monitor_evaluation_accuracy:
-            ev_acc.append(correct(evald))
-            row["val_accuracy"] = ev_acc[-1] / evald[0].shape[0]
-            verbose and print(f"Accuracy on evaluation data: {ev_acc[-1]} / {evald[0].shape[0]}",
-                              file=out)
-        return row
+            callbacks_begin(callbacks, self)
+            for j, cost, seconds, used, undo in sgd_epochs(
+                    self, X, T, labels, epochs=epochs, batch_size=mini_batch_size, eta=eta,
+                    lmbda=lmbda, shuffle=shuffle, n_threads=run.n_threads):
+                row = dict(epoch=j + 1, train_cost=cost, eta=eta, seconds=seconds, threads=used)
+                try:
+                    row.update(run.epoch_done(j, bool(callbacks)))
+                except KeyboardInterrupt:  # the epoch is not in the history: undo it
+                    undo()
+                    raise
+                history.append(**row)
+                if callbacks and callbacks_epoch(callbacks, self, j + 1, row):
+                    break
+                if early_stopping_n:
+                    # The port's rule: the accuracy printed last, compared with
+                    # the best so far; stop after early_stopping_n without a rise.
+                    watched = run.lists[1][-1] if run.lists[1] else run.lists[3][-1]
+                    best, stale = (watched, 0) if best is None or watched > best \
+                        else (best, stale + 1)
+                    if stale == early_stopping_n:
+                        break
+            callbacks_end(callbacks, self, history)
+        return run.lists
 
     # -- saving -------------------------------------------------------------
 
@@ -677,3 +667,71 @@ class Network:
         return (f"Network({self.sizes}, activation={self.activation!r}, "
                 f"output_activation={self.output_activation!r}, cost={self._cost.name!r}, "
                 f"dtype={self.dtype.name!r})")
+
+
+class _BookRun:
+    """What the book's SGD measures and prints after each epoch, and the four
+    lists it returns (evaluation cost, evaluation accuracy, training cost,
+    training accuracy)."""
+
+    def __init__(self, net, train, test_data, evaluation_data, lmbda, n_threads, verbose,
+                 monitor):
+        self.net, self.train, self.lmbda = net, train, lmbda
+        self.n_threads, self.verbose, self.monitor = n_threads, verbose, monitor
+        self.test = net._examples(test_data, "test_data") if test_data else None
+        self.evald = (net._examples(evaluation_data, "evaluation_data")
+                      if evaluation_data else None)
+        self.lists = ([], [], [], [])
+
+    def keys(self, callbacks):
+        """The history's keys beyond the ones every epoch has."""
+        m = self.monitor
+        return ((("test_accuracy",) if self.test is not None and (self.verbose or callbacks)
+                 else ())
+                + (("training_cost",) if m["monitor_training_cost"] else ())
+                + (("train_accuracy",) if m["monitor_training_accuracy"] else ())
+                + (("val_cost",) if self.evald is not None and m["monitor_evaluation_cost"]
+                   else ())
+                + (("val_accuracy",) if self.evald is not None
+                   and m["monitor_evaluation_accuracy"] else ()))
+
+    def correct(self, data):
+        X, T, labels = data
+        predicted = labels_of(self.net._forward(X, self.n_threads))
+        return int(np.sum(predicted == (labels if labels is not None else labels_of(T))))
+
+    def total(self, data):
+        X, T, labels = data
+        return self.net._mean_cost(X, T, labels, self.lmbda, self.n_threads)
+
+    def epoch_done(self, j, callbacks):
+        """Measure and print after epoch j (counted from 0, as the book
+        prints it); the history entries measured."""
+        out, say, m, row = sys.stdout, self.verbose, self.monitor, {}
+        ev_cost, ev_acc, tr_cost, tr_acc = self.lists
+        test, evald, n = self.test, self.evald, self.train[0].shape[0]
+        if test is not None and (say or callbacks):
+            n_correct = self.correct(test)
+            row["test_accuracy"] = n_correct / test[0].shape[0]
+            say and print(f"Epoch {j}: {n_correct} / {test[0].shape[0]}", file=out, flush=True)
+        elif say:
+            print(f"Epoch {j} training complete" if evald else f"Epoch {j} complete",
+                  file=out, flush=True)
+        if m["monitor_training_cost"]:
+            tr_cost.append(self.total(self.train))
+            row["training_cost"] = tr_cost[-1]
+            say and print(f"Cost on training data: {tr_cost[-1]}", file=out)
+        if m["monitor_training_accuracy"]:
+            tr_acc.append(self.correct(self.train))
+            row["train_accuracy"] = tr_acc[-1] / n
+            say and print(f"Accuracy on training data: {tr_acc[-1]} / {n}", file=out)
+        if evald is not None and m["monitor_evaluation_cost"]:
+            ev_cost.append(self.total(evald))
+            row["val_cost"] = ev_cost[-1]
+            say and print(f"Cost on evaluation data: {ev_cost[-1]}", file=out)
+        if evald is not None and m["monitor_evaluation_accuracy"]:
+            ev_acc.append(self.correct(evald))
+            row["val_accuracy"] = ev_acc[-1] / evald[0].shape[0]
+            say and print(f"Accuracy on evaluation data: {ev_acc[-1]} / {evald[0].shape[0]}",
+                          file=out)
+        return row

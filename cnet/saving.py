@@ -479,7 +479,18 @@ def _build(path, meta, weights, biases):
 
 
 def _load_nielsen_json(path):
-    """network2.py's save(): {"sizes", "weights", "biases", "cost"}, lists of lists."""
+    sizes, cost_name, weights, biases = read_network2_json(path)
+    meta = {"format": "network2.py JSON", "sizes": sizes, "activation": "sigmoid",
+            "output_activation": "sigmoid", "cost": _NIELSEN_COSTS[cost_name],
+            "init": "scaled_normal", "dtype": "float64", "seed": None, "rng": None, "info": None}
+    return _build(path, meta, weights, biases), meta
+
+
+def read_network2_json(path):
+    """network2.py's save(): {"sizes", "weights", "biases", "cost"}, lists of
+    lists.  Returns (sizes, cost class name, weights, biases), float64 arrays,
+    checked against sizes; any problem is a ModelFileError."""
+    path = os.fspath(path)
     try:
         with open_regular(path, "model file", ModelFileError) as f:
             data = json.loads(f.read().decode("utf-8-sig"))
@@ -516,7 +527,4 @@ def _load_nielsen_json(path):
             if not np.isfinite(arr).all():
                 _fail(path, f"{key}[{l}] contains NaN or infinity")
             out.append(arr)
-    meta = {"format": "network2.py JSON", "sizes": sizes, "activation": "sigmoid",
-            "output_activation": "sigmoid", "cost": cost, "init": "scaled_normal",
-            "dtype": "float64", "seed": None, "rng": None, "info": None}
-    return _build(path, meta, weights, biases), meta
+    return sizes, data["cost"], weights, biases

@@ -125,12 +125,12 @@ class _Start:
 
     def __init__(self, net):
         self.net = net
-        self.rng_state = net._rng.bit_generator.state
+        self.random_state = net._random_state()
         self.params = net._snapshot()
 
     def restore(self):
         self.net._restore(self.params)
-        self.net._rng.bit_generator.state = self.rng_state
+        self.net._set_random_state(self.random_state)
 
 
 def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_threads):
@@ -161,7 +161,7 @@ def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_
     for epoch in range(epochs):
         while True:
             start = _Start(net)
-            order = net._rng.permutation(n) if shuffle else np.arange(n)
+            order = net._draw_order(n) if shuffle else np.arange(n)
             order = order.astype(np.intp, copy=False)
             if labels is not None:
                 np.take(labels, order, out=labels_in_order)
