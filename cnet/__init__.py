@@ -10,6 +10,13 @@ Nielsen's book code runs unchanged with ``import cnet as network``.
 """
 __version__ = "0.1.0"
 
+try:  # the compiled modules first: without them nothing below can work
+    import importlib as _importlib
+    _importlib.import_module(f"{__name__}._openmp_helpers")
+except ImportError as _exc:
+    from ._unbuilt import explain as _explain
+    raise ImportError(_explain(__file__, _exc)) from None
+
 from . import datasets
 from ._config import config, show_config
 from ._openmp_helpers import openmp_enabled
@@ -19,9 +26,10 @@ from .training import DivergenceError, History
 from .training import StopTraining
 from .saving import ModelFileError, load
 from . import callbacks
+from ._gradcheck import gradcheck
 
 __all__ = [
     "Network", "History", "DivergenceError", "QuadraticCost", "CrossEntropyCost",
     "LogLikelihoodCost", "datasets", "show_config", "config", "openmp_enabled", "__version__",
 ]
-__all__ += ["load", "ModelFileError", "StopTraining", "callbacks"]
+__all__ += ["load", "ModelFileError", "StopTraining", "callbacks", "gradcheck"]

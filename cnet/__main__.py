@@ -1,4 +1,4 @@
-"""``python -m cnet``: the same command line as the ``cnet`` script."""
+"""``python -m cnet``: the command line, as ``cnet`` (see cnet/cli.py)."""
 import sys
 
 from .cli import main

@@ -4,7 +4,7 @@ An epoch is one compiled call that never returns to Python until it is done,
 so the bar advances once per epoch.  It is drawn on stderr and only when
 stderr is a terminal (as pip and cargo do): logs and pipes get the per-epoch
 lines alone, never a stream of carriage returns.  tqdm draws it when it is
-installed (``pip install cnet[progress]``); otherwise a one-line fallback
+installed (``pip install cnet-nn[progress]``); otherwise a one-line fallback
 rewrites itself with ``\\r``:
 
     training: epoch 3/30 [00:04 elapsed, ETA 00:36] train cost 0.0512

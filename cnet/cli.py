@@ -6,7 +6,7 @@
     $ cnet evaluate model.npz --data-dir ~/mnist
     $ cnet predict model.npz digits.npy --output labels.npy
     $ python -m cnet info                     # version, OpenMP, SIMD variant, threads
-    $ cnet bench --quick                      # benchmarks/suite.py, from a source checkout
+    $ cnet bench --quick                      # the benchmark suite (cnet.benchmark)
 
 Each subcommand is a pair of functions: ``_add_<name>(subparsers)`` declares
 its options and ``_run_<name>(args) -> int`` does the work; ``_COMMANDS``
@@ -22,7 +22,6 @@ unreadable or corrupt, training diverged); 130 on Ctrl-C.  None of these
 prints a Python traceback.
 """
 import argparse
-import importlib.util
 import os
 import sys
 import textwrap
@@ -55,8 +54,6 @@ DATASETS = {
 NPZ_KEYS = ("X_train", "y_train", "X_test", "y_test")
 # What reading a damaged or foreign .npy/.npz file raises (BadZipFile is neither
 # an OSError nor a ValueError).
-# The benchmark suite lives in the source repository, not in the installed package.
-BENCH_SUITE = Path(__file__).resolve().parent.parent / "benchmarks" / "suite.py"
 
 
 class CommandError(Exception):
@@ -330,7 +327,7 @@ def _need_matplotlib(flag):
         import matplotlib  # noqa: F401
     except ImportError:
         raise CommandError(f"{flag} needs matplotlib, an optional dependency: "
-                           f"pip install cnet[plot]  (or: pip install matplotlib)") from None
+                           f"pip install cnet-nn[plot]  (or: pip install matplotlib)") from None
 
 
 def _describe(net):
@@ -703,26 +700,20 @@ def _run_predict(args):
 
 def _add_bench(sub):
     p = sub.add_parser(
-        "bench", help="run the benchmark suite (from a source checkout)",
+        "bench", help="run the benchmark suite (cnet against NumPy and installed peers)",
         add_help=False,
-        description="Run cnet's benchmark suite, benchmarks/suite.py of the source "
-                    "repository, passing it every argument (try: cnet bench --help).")
+        description="Run cnet's benchmark suite (cnet.benchmark), passing it every "
+                    "argument (try: cnet bench --help).")
     p.set_defaults(run=_run_bench, parser=p, suite_args=[])
 
 
 def _run_bench(args):
-    suite = BENCH_SUITE
-    if not suite.is_file():
-        raise CommandError("the benchmark suite is not installed with cnet: it is "
-                           "benchmarks/suite.py in cnet's source repository. Run it from "
-                           "a checkout: python benchmarks/suite.py --help")
-    spec = importlib.util.spec_from_file_location("cnet_benchmark_suite", suite)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    from . import benchmark
+
     saved_argv = sys.argv
     sys.argv = [f"{PROG} bench"] + list(args.suite_args)  # the suite's usage says "cnet bench"
     try:
-        status = module.main(list(args.suite_args))
+        status = benchmark.main(list(args.suite_args))
     finally:
         sys.argv = saved_argv
     return status if isinstance(status, int) else 0

@@ -12,7 +12,7 @@ Each returns a :class:`matplotlib.figure.Figure`, built without pyplot (no
 global state, no window, works on a headless server); save it with
 ``fig.savefig("curves.png")``, or display it in a notebook as any figure.
 
-matplotlib is an optional dependency: ``pip install cnet[plot]``.
+matplotlib is an optional dependency: ``pip install cnet-nn[plot]``.
 """
 import math
 
@@ -33,7 +33,7 @@ def _figure(**kwargs):
         from matplotlib.figure import Figure
     except ImportError:
         raise ImportError("cnet.plot needs matplotlib, an optional dependency: "
-                          "pip install cnet[plot]  (or: pip install matplotlib)") from None
+                          "pip install cnet-nn[plot]  (or: pip install matplotlib)") from None
     return Figure(**kwargs)
 
 

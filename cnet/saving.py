@@ -432,7 +432,7 @@ def _parse_metadata(path, entry):
         from . import __version__
         _fail(path, f"the file was written by cnet {_short(str(meta.get('cnet_version', '?')), 40)} "
                     f"in model format version {version}; this cnet {__version__} reads versions "
-                    f"up to {FORMAT_VERSION}. Upgrade cnet (pip install --upgrade cnet) to load it")
+                    f"up to {FORMAT_VERSION}. Upgrade cnet (pip install --upgrade cnet-nn) to load it")
     for key in ("sizes", "activation", "output_activation", "cost", "init", "dtype"):
         if key not in meta:
             _fail(path, f"the metadata lacks {key!r}")

@@ -269,7 +269,7 @@ def test_plot_without_matplotlib_fails_before_training(tmp_path, capsys, monkeyp
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     assert cli.main(SMALL + ["--epochs", "1", "--plot", str(tmp_path / "c.png")]) == 1
     out, err = capsys.readouterr()
-    assert out == "" and "pip install cnet[plot]" in one_error_line(err)
+    assert out == "" and "pip install cnet-nn[plot]" in one_error_line(err)
 
 
 @pytest.mark.parametrize("flag", ["--save", "--plot", "--plot-weights"])
@@ -530,28 +530,26 @@ def test_train_on_a_terminal_shows_a_progress_bar_and_keeps_the_table(monkeypatc
     assert [r[0] for r in rows(out)] == ["1", "2"] and "ETA" not in out
 
 
-def test_bench_runs_the_suite_with_its_arguments(tmp_path, monkeypatch, capsys):
-    suite = tmp_path / "suite.py"
-    suite.write_text("import sys\n"
-                     "def main(argv=None):\n"
-                     "    print('suite', argv, sys.argv[0])\n"
-                     "    return 3\n")
-    monkeypatch.setattr(cli, "BENCH_SUITE", suite)
+def test_bench_runs_the_suite_with_its_arguments(monkeypatch, capsys):
+    from cnet import benchmark
+
+    def fake_main(argv=None):
+        print("suite", argv, sys.argv[0])
+        return 3
+    monkeypatch.setattr(benchmark, "main", fake_main)
     assert cli.main(["bench", "--quick", "--epochs", "2"]) == 3
     assert capsys.readouterr().out == "suite ['--quick', '--epochs', '2'] cnet bench\n"
 
 
-def test_bench_without_the_suite_says_where_it_is(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "BENCH_SUITE", tmp_path / "absent.py")
-    assert cli.main(["bench"]) == 1
-    assert "benchmarks/suite.py" in one_error_line(capsys.readouterr().err)
-
-
-def test_bench_finds_the_repository_suite():
-    repo = Path(__file__).resolve().parent.parent
-    if Path(cnet.__file__).resolve().parent.parent != repo:
-        pytest.skip("cnet is imported from an installed package, not this checkout")
-    assert cli.BENCH_SUITE == repo / "benchmarks" / "suite.py" and cli.BENCH_SUITE.is_file()
+def test_bench_runs_from_the_installed_package(tmp_path):
+    """The suite is part of the package (cnet.benchmark): `cnet bench` works
+    after a normal install, from any directory.  One quick job, no peers."""
+    env = dict(os.environ, CNET_DATA_DIR="")
+    out = subprocess.run([sys.executable, "-m", "cnet", "bench", "--jobs", "inference",
+                          "--epochs", "1", "--no-peers"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "cnet vs NumPy, 1 thread(s)" in out.stdout and "shipped MNIST sample" in out.stdout
 
 
 def test_info_lists_the_optional_extras(capsys):

@@ -182,5 +182,5 @@ def test_missing_matplotlib_says_how_to_install(monkeypatch):
         if name == "matplotlib" or name.startswith("matplotlib."):
             monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
-    with pytest.raises(ImportError, match=r"pip install cnet\[plot\].*pip install matplotlib"):
+    with pytest.raises(ImportError, match=r"pip install cnet-nn\[plot\].*pip install matplotlib"):
         plot.learning_curves({"train_cost": [1.0]})

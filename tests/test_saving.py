@@ -280,7 +280,7 @@ def test_file_from_a_future_format_version_says_upgrade(model):
         cnet.load(path)
     message = str(exc.value)
     assert "cnet 9.0.0" in message and f"version {saving.FORMAT_VERSION + 1}" in message
-    assert "pip install --upgrade cnet" in message
+    assert "pip install --upgrade cnet-nn" in message
 
 
 def test_pickled_object_array_is_refused(model):

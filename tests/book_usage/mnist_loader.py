@@ -1,0 +1,1 @@
+from cnet.book.mnist_loader import *  # noqa: F401,F403

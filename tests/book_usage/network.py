@@ -1,0 +1,1 @@
+from cnet.book.network import *  # noqa: F401,F403

@@ -1,0 +1,1 @@
+from cnet.book.network2 import *  # noqa: F401,F403
