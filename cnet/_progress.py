@@ -137,3 +137,24 @@ class EpochProgress:
     def __exit__(self, *exc):
         self.close()
         return False
+
+
+class EpochPrinter:
+    """``fit(verbose=True)``'s feedback, as a training callback: one line per
+    epoch on stdout, and the progress bar advanced.  It goes first among the
+    callbacks, and removes the bar when training ends, before the others'
+    ``on_train_end`` print (EarlyStopping says why it stopped)."""
+
+    def __init__(self, epochs, progress):
+        self.epochs, self.progress = epochs, progress
+
+    def __call__(self, net, epoch, row):
+        msg = f"Epoch {epoch}/{self.epochs}: train cost {row['train_cost']:.4f}"
+        if "val_cost" in row:
+            msg += f", val cost {row['val_cost']:.4f}, val accuracy {row['val_accuracy']:.2%}"
+        self.progress.write(msg + f" ({row['seconds']:.3f} s)")
+        self.progress.update(f"val accuracy {row['val_accuracy']:.2%}" if "val_accuracy" in row
+                             else f"train cost {row['train_cost']:.4f}")
+
+    def on_train_end(self, net, history):
+        self.progress.close()

@@ -48,6 +48,7 @@ import numpy as np
 from . import activations, costs
 from ._fileio import fsync_dir, open_regular, read_at_most
 from ._validation import FLOAT_DTYPES
+from .initializers import INITS
 
 FORMAT_NAME = "cnet-model"
 FORMAT_VERSION = 1  # bump when a reader of the old version would misread a new file
@@ -103,10 +104,8 @@ def save(net, path, info=None):
     # A consistent copy first (no other thread may train or assign the
     # parameters meanwhile; a Checkpoint saves from the training thread),
     # then the checks load() makes: a file save() writes is one load() reads.
-    with net._in_use("saving"):
-        net._sync()  # arrays put into net.weights[l] by hand are checked here
-        weights = [np.array(W, dtype=net.dtype, order="C") for W in net._w_views]
-        biases = [np.array(b, dtype=net.dtype).reshape(-1) for b in net._b_views]
+    with net._params.in_use("saving"):
+        weights, biases = net._params.copies()  # checks arrays put in net.weights by hand
         metadata = _metadata(net, info)
     problem = check_parameters(net.sizes, net.dtype, weights, biases)
     if problem is None and len(metadata) * 4 > MAX_METADATA_BYTES:
@@ -446,7 +445,6 @@ def _parse_metadata(path, entry):
 
 
 def _check_names(path, meta):
-    from .network import INITS
 
     for key, allowed in (("activation", activations.HIDDEN),
                          ("output_activation", activations.OUTPUT),

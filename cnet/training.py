@@ -98,7 +98,7 @@ COST_GROWTH = 1e6
 def weight_limit(net):
     """The largest |parameter| training may reach from here; refuses
     parameters edited in place to NaN/inf (they cannot train)."""
-    big = net._max_abs_param()
+    big = net._params.max_abs()
     if big is None:
         raise ValueError("the network's weights or biases hold NaN or infinity (edited in "
                          "place?): assign finite values before training")
@@ -109,7 +109,7 @@ def divergence(net, cost, first_cost, limit):
     """What went wrong, or None if the step looks sane."""
     if not np.isfinite(cost):
         return "the cost became NaN or infinite"
-    big = net._max_abs_param()
+    big = net._params.max_abs()
     if big is None:
         return "a weight became NaN or infinite"
     if big > limit:
@@ -126,10 +126,10 @@ class _Start:
     def __init__(self, net):
         self.net = net
         self.random_state = net._random_state()
-        self.params = net._snapshot()
+        self.params = net._params.snapshot()
 
     def restore(self):
-        self.net._restore(self.params)
+        self.net._params.restore(self.params)
         self.net._set_random_state(self.random_state)
 
 
@@ -187,6 +187,38 @@ def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_
         if first_cost is None:
             first_cost = cost
         yield epoch, cost, seconds, n_threads, start.restore
+
+
+def train(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_threads,
+          history, measure=None, callbacks=()):
+    """The training loop that ``fit``, the book's ``SGD`` and the command
+    line all run: epochs of :func:`sgd_epochs`, one history row each, and
+    the callbacks after every epoch.
+
+    ``measure(epoch)`` (0-based), if given, returns the row's entries
+    measured after the epoch (validation cost and accuracy, the book's
+    monitors); a Ctrl-C while it runs rolls the epoch back, as one in the
+    epoch itself does.  Printing is a callback too (it goes first), as is
+    early stopping.  The network is held for training throughout (another
+    thread can neither train nor assign it).
+    """
+    with net._params.in_use("training"):
+        callbacks_begin(callbacks, net)
+        for epoch, cost, seconds, used, undo in sgd_epochs(
+                net, X, T, labels, epochs=epochs, batch_size=batch_size, eta=eta,
+                lmbda=lmbda, shuffle=shuffle, n_threads=n_threads):
+            row = dict(epoch=epoch + 1, train_cost=cost, eta=eta, seconds=seconds, threads=used)
+            if measure is not None:
+                try:
+                    row.update(measure(epoch))
+                except KeyboardInterrupt:  # the epoch is not in the history: undo it
+                    undo()
+                    raise
+            history.append(**row)
+            if callbacks and callbacks_epoch(callbacks, net, epoch + 1, row):
+                break
+        callbacks_end(callbacks, net, history)
+    return history
 
 
 def sgd_step(net, X, T, labels, eta, decay):

@@ -17,6 +17,7 @@ Next to the book's scripts, a file ``network.py`` holding the one line
 ``from cnet.book.network import *`` makes them use this module unchanged.
 """
 from ._base import BookNetwork, sigmoid, sigmoid_prime
+from ._surface import MONITORS
 
 __all__ = ["Network", "sigmoid", "sigmoid_prime"]
 
@@ -65,4 +66,4 @@ class Network(BookNetwork):
             training_data, epochs, mini_batch_size, eta, 0.0, test_data=test_data,
             shuffle=True, evaluation_data=None, n_threads=n_threads, verbose=verbose,
             callbacks=callbacks, early_stopping_n=0,
-            **dict.fromkeys(self._MONITORS, False))
+            **dict.fromkeys(MONITORS, False))
