@@ -11,6 +11,7 @@ import time
 import numpy as np
 
 from ._validation import check_X, check_float, check_int, check_seed
+from .network import Network
 
 __all__ = ["gradcheck", "GradCheck"]
 
@@ -92,8 +93,6 @@ def gradcheck(net, X, y, *, n_checks=20, eps=1e-5, seed=0):
         (``TINY``; smaller ones count in the absolute error only).  Errors
         well below 1e-4 mean the two agree; 1e-2 or more means a bug.
     """
-    from .network import Network
-
     if not isinstance(net, Network):
         raise TypeError(f"net must be a cnet.Network; got {type(net).__name__}")
     if n_checks is not None:
@@ -101,20 +100,19 @@ def gradcheck(net, X, y, *, n_checks=20, eps=1e-5, seed=0):
     eps = check_float(eps, "eps", positive=True)
     rng = np.random.default_rng(check_seed(seed))
     ref = Network(net.sizes, activation=net.activation,
-                  output_activation=net.output_activation, cost=net._cost,
+                  output_activation=net.output_activation, cost=net.cost,
                   dtype="float64")
     ref.weights = [w.astype(np.float64) for w in net.weights]
     ref.biases = [b.astype(np.float64) for b in net.biases]
     X = check_X(X, net.sizes[0], np.float64)
-    T, labels = ref._check_y(y, X.shape[0], net.sizes[-1], np.float64)
 
     t0 = time.perf_counter()
-    nabla_b, nabla_w = ref._gradient(X, T, labels, 1)
+    nabla_b, nabla_w = ref.gradient(X, y, n_threads=1)
     report = GradCheck()
     report.backprop_seconds = time.perf_counter() - t0
 
     def cost():
-        return ref._mean_cost(X, T, labels, 0.0, 1)
+        return ref.cost(X, y, 0.0, 1)
 
     t0 = time.perf_counter()
     for l in range(len(net.sizes) - 1):

@@ -147,7 +147,7 @@ class EarlyStopping:
             self._tracker.best, self._tracker.best_epoch = value, epoch
             self.wait = 0
             if self.restore_best:
-                self._best_params = net._params.snapshot()
+                self._best_params = net.parameters.snapshot()
             return False
         self.wait += 1
         if self.wait >= self.patience:
@@ -158,7 +158,7 @@ class EarlyStopping:
     def on_train_end(self, net, history):
         if (self.restore_best and self._best_params is not None
                 and self._last_epoch != self.best_epoch):
-            net._params.restore(self._best_params)
+            net.parameters.restore(self._best_params)
             self.restored = True
         self._best_params = None  # do not keep a copy of the weights alive
         parts = []

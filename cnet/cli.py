@@ -333,7 +333,7 @@ def _need_matplotlib(flag):
 def _describe(net):
     acts = f"{net.activation} neurons" if net.output_activation == net.activation else \
         f"{net.activation} hidden, {net.output_activation} output"
-    return (f"{'-'.join(map(str, net.sizes))} network, {acts}, {net._cost.name} cost, "
+    return (f"{'-'.join(map(str, net.sizes))} network, {acts}, {net.cost.name} cost, "
             f"init {net.init}, {net.dtype.name}")
 
 

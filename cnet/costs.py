@@ -89,6 +89,8 @@ def resolve(cost, output_activation):
     network2.py's scripts pass ``CrossEntropyCost()``), checked against the
     output layer."""
     cls = None
+    if isinstance(cost, BoundCost):  # another network's net.cost
+        cost = cost.cls
     if isinstance(cost, str):
         cls = COSTS.get(cost)
     else:
@@ -108,3 +110,38 @@ def resolve(cost, output_activation):
             + ("; use cost='log_likelihood' with softmax" if output_activation == "softmax" else "")
         )
     return cls
+
+
+class BoundCost:
+    """``net.cost`` of a :class:`cnet.Network`: its cost, bound to it.
+
+    Called on arrays it is the mean cost over the samples (plus the L2 term
+    when ``lmbda`` > 0)::
+
+        net.cost(X, y, lmbda=0.0, n_threads=None)
+
+    and it carries the cost class's ``fn(a, y)`` and ``delta(z, a, y)``, as
+    network2.py's ``net.cost`` does (``fn`` of one output column ``a`` of
+    shape (n_out, 1) is that example's cost, as in the book), its ``name``
+    and the class itself, ``cls``.
+    """
+
+    def __init__(self, cls, evaluate):
+        self.cls = cls
+        self.name = self.__name__ = cls.name
+        self._evaluate = evaluate
+
+    def __call__(self, X, y, lmbda=0.0, n_threads=None):
+        return self._evaluate(X, y, lmbda, n_threads)
+
+    def fn(self, a, y):
+        a, y = np.asarray(a), np.asarray(y)
+        if a.ndim == 2 and a.shape[1] == 1 and y.shape == a.shape:  # one column, the book's
+            return float(self.cls.fn(a.T, y.T)[0])
+        return self.cls.fn(a, y)
+
+    def delta(self, z, a, y):
+        return self.cls.delta(z, a, y)
+
+    def __repr__(self):
+        return f"<cost {self.name!r} of a cnet.Network>"

@@ -15,7 +15,7 @@ want (``weights[l]`` and ``biases[l]`` are views of it).
 """
 import numpy as np
 
-from . import activations, costs
+from . import activations, costs, saving
 from ._dispatch import kernels
 from ._interrupts import deliver, watching
 from ._params import Parameters
@@ -31,6 +31,7 @@ from .training import History, check_callbacks, train
 _FORWARD_CHUNK = 256  # rows per pass of inference: bounds its scratch memory
 
 
+@saving.builds
 class Network(BookMethods):
     """A fully-connected feed-forward network, a' = sigma(W a + b) per layer.
 
@@ -129,6 +130,24 @@ class Network(BookMethods):
     def biases(self, new):
         self._params.assign(biases=new)
 
+    @property
+    def parameters(self):
+        """The parameter store (cnet/_params.py): the kernels' arrays behind
+        ``weights`` and ``biases``, snapshots, and the lock one training,
+        saving or assigning thread holds."""
+        return self._params
+
+    @property
+    def rng(self):
+        """The network's random generator (numpy.random.Generator, seeded by
+        ``seed``): every shuffle draws from it; model files keep its state."""
+        return self._rng
+
+    @property
+    def activations(self):
+        """The activation of each layer of weights, the output layer's last."""
+        return list(self._acts)
+
     def _kernel_params(self):
         return [(Wt, b, activations.CODES[act], n_out) for (Wt, b), act, n_out
                 in zip(self._params.kernel_arrays(), self._acts, self.sizes[1:])]
@@ -213,8 +232,15 @@ class Network(BookMethods):
         _, labels = self._check_y(y, X.shape[0], self.sizes[-1], self.dtype)
         return float(np.mean(labels_of(self._forward(X, resolve_n_threads(n_threads))) == labels))
 
-    def cost(self, X, y, lmbda=0.0, n_threads=None):
-        """Mean cost over the samples, plus (lmbda / 2n) sum ||W||^2 when lmbda > 0."""
+    @property
+    def cost(self):
+        """The network's cost: ``net.cost(X, y, lmbda=0.0, n_threads=None)`` is
+        the mean cost over the samples, plus (lmbda / 2n) sum ||W||^2 when
+        lmbda > 0; ``net.cost.fn(a, y)``, ``net.cost.delta(z, a, y)`` and
+        ``net.cost.name`` are the cost's (see cnet.costs.BoundCost)."""
+        return costs.BoundCost(self._cost, self._cost_of)
+
+    def _cost_of(self, X, y, lmbda=0.0, n_threads=None):
         X = check_X(X, self.sizes[0], self.dtype)
         T, labels = self._check_y(y, X.shape[0], self.sizes[-1], self.dtype)
         lmbda = check_float(lmbda, "lmbda")
@@ -337,12 +363,12 @@ class Network(BookMethods):
 
     # -- saving -------------------------------------------------------------
 
-    def save(self, path):
+    def save(self, path, info=None):
         """Write the network to ``path`` as a cnet model file (.npz, no pickle);
         read it back with :func:`cnet.load`.  The file appears complete or not
-        at all (temporary file + rename).  See :mod:`cnet.saving` for the format."""
-        from .saving import save
-        save(self, path)
+        at all (temporary file + rename).  ``info``: JSON-serialisable notes
+        kept in the file.  See :mod:`cnet.saving` for the format."""
+        saving.save(self, path, info=info)
 
     def __repr__(self):
         return (f"Network({self.sizes}, activation={self.activation!r}, "

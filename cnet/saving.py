@@ -104,8 +104,8 @@ def save(net, path, info=None):
     # A consistent copy first (no other thread may train or assign the
     # parameters meanwhile; a Checkpoint saves from the training thread),
     # then the checks load() makes: a file save() writes is one load() reads.
-    with net._params.in_use("saving"):
-        weights, biases = net._params.copies()  # checks arrays put in net.weights by hand
+    with net.parameters.in_use("saving"):
+        weights, biases = net.parameters.copies()  # checks arrays put in net.weights by hand
         metadata = _metadata(net, info)
     problem = check_parameters(net.sizes, net.dtype, weights, biases)
     if problem is None and len(metadata) * 4 > MAX_METADATA_BYTES:
@@ -125,7 +125,7 @@ def _metadata(net, info):
 
     seed = net.seed if isinstance(net.seed, (int, np.integer)) and \
         not isinstance(net.seed, bool) else None
-    state = net._rng.bit_generator.state
+    state = net.rng.bit_generator.state
     meta = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -133,7 +133,7 @@ def _metadata(net, info):
         "sizes": list(net.sizes),
         "activation": net.activation,
         "output_activation": net.output_activation,
-        "cost": net._cost.name,
+        "cost": net.cost.name,
         "init": net.init,
         "dtype": net.dtype.name,
         "seed": None if seed is None else int(seed),
@@ -455,11 +455,21 @@ def _check_names(path, meta):
                         f"{', '.join(map(repr, allowed))}; a newer cnet may know more)")
 
 
-def _build(path, meta, weights, biases):
-    from .network import Network
+# The class load() builds: cnet.Network, which registers itself (@builds),
+# so that this module, which network.py uses to save, need not import it.
+_NETWORK = None
 
+
+def builds(cls):
+    """Class decorator: the networks load() returns are of class ``cls``."""
+    global _NETWORK
+    _NETWORK = cls
+    return cls
+
+
+def _build(path, meta, weights, biases):
     try:
-        net = Network(meta["sizes"], activation=meta["activation"],
+        net = _NETWORK(meta["sizes"], activation=meta["activation"],
                       output_activation=meta["output_activation"], cost=meta["cost"],
                       init=meta["init"], dtype=meta["dtype"], seed=meta.get("seed"))
     except (ValueError, TypeError) as exc:  # e.g. a cost that does not fit the output
@@ -467,7 +477,7 @@ def _build(path, meta, weights, biases):
     rng = meta.get("rng")
     if rng is not None:
         try:
-            net._rng.bit_generator.state = rng
+            net.rng.bit_generator.state = rng
         except Exception as exc:  # the generator's own checks: TypeError, ValueError...
             _fail(path, f"invalid random-generator state in the metadata "
                         f"({type(exc).__name__}: {_short(exc)})")

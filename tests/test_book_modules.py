@@ -534,3 +534,20 @@ def test_import_from_an_unbuilt_source_tree_says_what_to_do(tmp_path):
     last = out.stderr.strip().splitlines()[-1]
     assert last.startswith("ImportError: cnet is being imported from its source tree")
     assert "pip install -e ." in last and "circular" not in last
+
+
+def test_cnet_network_cost_is_callable_and_has_the_books_fn():
+    """`import cnet as network2`: net.cost.fn(a, y) on one column works as
+    network2.py's; net.cost(X, y) is still the mean cost on arrays."""
+    net = cnet.Network([4, 3, 2], cost="cross_entropy", seed=1)
+    a, y = np.array([[0.8], [0.3]]), np.array([[1.0], [0.0]])
+    assert net.cost.fn(a, y) == pytest.approx(network2.CrossEntropyCost.fn(a, y))
+    assert_allclose(net.cost.delta(None, a, y), a - y)
+    assert net.cost.name == "cross_entropy" and net.cost.cls is cnet.CrossEntropyCost
+    X = np.random.default_rng(0).random((5, 4))
+    labels = np.array([0, 1, 1, 0, 1])
+    A = net.forward(X)
+    want = np.mean([network2.CrossEntropyCost.fn(A[i:i + 1].T, np.eye(2)[[k]].T)
+                    for i, k in enumerate(labels)])
+    assert net.cost(X, labels) == pytest.approx(want, rel=1e-12)
+    assert cnet.Network([4, 3, 2], cost=net.cost).cost.name == "cross_entropy"
