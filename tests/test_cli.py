@@ -163,15 +163,18 @@ def test_divergence_exits_1_with_the_message(capsys):
 
 
 def test_interrupt_prints_the_summary_so_far_and_exits_130(monkeypatch, capsys):
-    fit, calls = cnet.Network.fit, []
+    """Ctrl-C during the second epoch (here: its evaluation on the test set,
+    the second forward pass of the run): the epoch is rolled back, the
+    first is reported."""
+    forward, calls = cnet.Network._forward, []
 
-    def interrupted_fit(self, *args, **kwargs):
+    def interrupted_forward(self, *args, **kwargs):
         calls.append(1)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        return fit(self, *args, **kwargs)
+        return forward(self, *args, **kwargs)
 
-    monkeypatch.setattr(cnet.Network, "fit", interrupted_fit)
+    monkeypatch.setattr(cnet.Network, "_forward", interrupted_forward)
     assert cli.main(SMALL + ["--epochs", "5"]) == 130
     out, err = capsys.readouterr()
     assert [r[0] for r in rows(out)] == ["1"]
