@@ -1,4 +1,4 @@
-"""Regenerate the MNIST sample shipped in ``cnet/data/mnist_sample/``.
+"""Regenerate the MNIST sample shipped in ``cnet/datasets/data/mnist_sample/``.
 
 The sample is the first 10,000 training and the first 2,000 test examples of
 MNIST, byte for byte: each output file is the source IDX header with the
@@ -29,7 +29,7 @@ SAMPLE_SIZES = {
     "t10k-images-idx3-ubyte": 2_000,
     "t10k-labels-idx1-ubyte": 2_000,
 }
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "cnet" / "data" / "mnist_sample"
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "cnet" / "datasets" / "data" / "mnist_sample"
 
 
 def read_source(directory, name):
