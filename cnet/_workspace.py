@@ -1,7 +1,7 @@
 """Buffers the kernels read and write, allocated by Python.
 
-The kernels take, per layer, a tuple (W, b, act, A, D, DT, W_out, b_out, Wp,
-ATin, Xin):
+The kernels take, per layer, a LayerBuffers (W, b, act, A, D, DT, W_out,
+b_out, Wp, ATin, Xin):
 the transposed, padded weights Wt (n_in, ld) and biases b (ld,) of the
 network, the activations A (m_cap, ld) of a batch, its deltas in the two
 panel layouts D (ld/nr, m_cap, nr) and DT (ld_m/nr, n_out, nr), where the
@@ -15,9 +15,15 @@ only (None elsewhere), Xin (m_cap, n_in): the batch's rows of X gathered into
 one block, which the first layer reads instead of X.  src/kernels_impl.pxi
 describes the layouts; ld = round_up(n_out, PAD), nr = the tile width.
 """
+from collections import namedtuple
+
 import numpy as np
 
 from ._dispatch import kernels
+
+# One layer's buffers, by name (the kernels read them so: _make_layers in
+# src/kernels_entry.pxi); a tuple too, in this order.
+LayerBuffers = namedtuple("LayerBuffers", "W b act A D DT W_out b_out Wp ATin Xin")
 
 PAD = kernels.PAD
 MR = kernels.MR
@@ -69,29 +75,30 @@ class Workspace:
             else:
                 ATin = np.zeros((1, 1), dtype=Wt.dtype)
             Xin = np.zeros((m_cap, n_in), dtype=Wt.dtype) if l == 0 else None
-            self.spec.append((Wt, b, act_code, A, D, DT, W_out, b_out, Wp, ATin, Xin))
+            self.spec.append(LayerBuffers(W=Wt, b=b, act=act_code, A=A, D=D, DT=DT, W_out=W_out,
+                                          b_out=b_out, Wp=Wp, ATin=ATin, Xin=Xin))
 
     def n_out(self, l):
-        return self.spec[l][5].shape[1]
+        return self.spec[l].DT.shape[1]
 
     def activations(self, l, m):
         """The activations (m, n_out) of layer l for the last batch of m rows (a view)."""
-        return self.spec[l][3][:m, :self.n_out(l)]
+        return self.spec[l].A[:m, :self.n_out(l)]
 
     def deltas(self, l, m):
         """The deltas (m, n_out) of layer l, read from D (a copy)."""
-        D = self.spec[l][4]
+        D = self.spec[l].D
         return D.transpose(1, 0, 2).reshape(D.shape[1], -1)[:m, :self.n_out(l)]
 
     def deltas_transposed(self, l, m):
         """The deltas (m, n_out) of layer l, read from DT (a copy)."""
-        DT = self.spec[l][5]
+        DT = self.spec[l].DT
         return DT.transpose(0, 2, 1).reshape(-1, DT.shape[1])[:m]
 
     def set_deltas(self, l, delta):
         """Write deltas (m, n_out) into both D and DT of layer l."""
         m, n_out = delta.shape
-        D, DT = self.spec[l][4], self.spec[l][5]
+        D, DT = self.spec[l].D, self.spec[l].DT
         nr = D.shape[2]
         for j in range(n_out):
             D[j // nr, :m, j % nr] = delta[:, j]

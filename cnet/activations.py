@@ -10,9 +10,10 @@ sigmoid), so a layer keeps only its activations, not z.
 """
 import numpy as np
 
+from ._dispatch import kernels
 from ._validation import describe
 
-LEAKY_SLOPE = 0.01  # slope of leaky_relu for z < 0
+LEAKY_SLOPE = kernels.LEAKY_SLOPE  # slope of leaky_relu for z < 0 (0.01; src/cnet_act.h)
 
 CODES = {
     "identity": 0,

@@ -30,51 +30,11 @@
 
 #define CNET_MR 6      /* rows of the tile (broadcast operand)            */
 
-/* Activation codes; cnet/activations.py maps names to these. */
-enum { CNET_IDENTITY = 0, CNET_SIGMOID = 1, CNET_TANH = 2, CNET_RELU = 3,
-       CNET_LEAKY_RELU = 4, CNET_SOFTMAX = 5 };
-#define CNET_LEAKY_SLOPE 0.01
 
-#if (defined(__GNUC__) || defined(__clang__)) && !defined(CNET_NO_VECTOR_EXT)
-#  if defined(__AVX512F__)
-#    define CNET_VBYTES 64
-#    define CNET_ISA_NAME "avx512"
-#  elif defined(CNET_WIDE_ON_AVX2)
-/* A test build: AVX-512's vector width and layouts, which GCC lowers to
- * pairs of AVX2 instructions, so that the AVX-512 variant's code paths run
- * (and are tested) on CPUs without AVX-512. */
-#    define CNET_VBYTES 64
-#    define CNET_ISA_NAME "avx512-layout-on-avx2"
-#  elif defined(__AVX__)
-#    define CNET_VBYTES 32
-#    define CNET_ISA_NAME "avx2-fma"
-#  elif defined(__ARM_NEON) || defined(__aarch64__)
-#    define CNET_VBYTES 16       /* 16-byte vectors are NEON's q registers */
-#    define CNET_ISA_NAME "neon"
-#  else
-#    define CNET_VBYTES 16
-#    define CNET_ISA_NAME "baseline"
-#  endif
-#  define CNET_HAVE_VECTOR_EXT 1
-/* may_alias + aligned(element): unaligned loads/stores through these types
- * are legal, so rows need no special alignment. */
-typedef float cnet_vf __attribute__((vector_size(CNET_VBYTES), aligned(4), may_alias));
-typedef double cnet_vd __attribute__((vector_size(CNET_VBYTES), aligned(8), may_alias));
-typedef int cnet_vfi __attribute__((vector_size(CNET_VBYTES)));        /* float's lanes  */
-typedef long long cnet_vdi __attribute__((vector_size(CNET_VBYTES)));  /* double's lanes */
-#  define CNET_NR_F32 (2 * CNET_VBYTES / 4)
-#  define CNET_NR_F64 (2 * CNET_VBYTES / 8)
-#else
-#  define CNET_HAVE_VECTOR_EXT 0
-#  define CNET_ISA_NAME "scalar"
-#  define CNET_NR_F32 8
-#  define CNET_NR_F64 4
-#endif
-/* Rows read as B are padded to a multiple of this: of every tile width. */
-#define CNET_PAD (CNET_NR_F32 > 16 ? CNET_NR_F32 : 16)
-/* The forward pass sums k in blocks of this: a block of a B panel
- * (CNET_KC x NR floats, 16 KB) stays in L1. */
-#define CNET_KC (CNET_NR_F32 > 16 ? 128 : 256)
+#include "cnet_simd.h"     /* vector types and widths, CNET_PAD, CNET_KC */
+
+#include "cnet_act.h"     /* sigma and sigma' (scalar and vector) */
+#include "cnet_update.h"  /* the weight update's epilogue */
 
 /* Ask for the cache lines of [p, p + bytes) ahead of use (into L2): the
  * rows of the next mini-batch are random rows of a large X, and waiting for
@@ -160,53 +120,6 @@ static inline void cnet_store_transposed6_f32(const float *out, ptrdiff_t ld, fl
 
 #if CNET_HAVE_VECTOR_EXT
 
-/* ---- element-wise math on vectors ---------------------------------------
- * exp by Cephes' method: x = n ln2 + r with |r| <= ln2/2, a polynomial (float)
- * or Pade form (double) for exp(r), times 2^n built in the exponent bits.
- * About 1 ulp.  x is clamped first so 2^n stays a normal number: exp of the
- * clamp bounds is far beyond what the sigmoid can tell apart from 0 or 1.
- * NaN survives the clamp (its comparisons are false) and the polynomial. */
-#define CNET_SELECT(VI, V, mask, a, b) ((V)(((VI)(a) & (mask)) | ((VI)(b) & ~(mask))))
-
-static inline cnet_vf cnet_exp_vf(cnet_vf x) {
-    const cnet_vf zero = {0};
-    const cnet_vf hi = zero + 88.0f, lo = zero + -87.0f, magic = zero + 12582912.0f;
-    x = CNET_SELECT(cnet_vfi, cnet_vf, x > hi, hi, x);
-    x = CNET_SELECT(cnet_vfi, cnet_vf, x < lo, lo, x);
-    cnet_vf t = x * 1.44269504088896341f + magic;   /* round(x log2 e) + magic */
-    cnet_vf n = t - magic;
-    cnet_vfi ni = (cnet_vfi)t - (cnet_vfi)magic;       /* the same n, as integer */
-    cnet_vf r = x - n * 0.693359375f;
-    r = r - n * -2.12194440e-4f;
-    cnet_vf p = zero + 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * (r * r) + r + 1.0f;
-    return p * (cnet_vf)((ni + 127) << 23);
-}
-
-static inline cnet_vd cnet_exp_vd(cnet_vd x) {
-    const cnet_vd zero = {0};
-    const cnet_vd hi = zero + 709.0, lo = zero + -708.0, magic = zero + 6755399441055744.0;
-    x = CNET_SELECT(cnet_vdi, cnet_vd, x > hi, hi, x);
-    x = CNET_SELECT(cnet_vdi, cnet_vd, x < lo, lo, x);
-    cnet_vd t = x * 1.4426950408889634073599 + magic;
-    cnet_vd n = t - magic;
-    cnet_vdi ni = (cnet_vdi)t - (cnet_vdi)magic;
-    cnet_vd r = x - n * 6.93145751953125e-1;
-    r = r - n * 1.42860682030941723212e-6;
-    cnet_vd r2 = r * r;
-    cnet_vd px = ((1.26177193074810590878e-4 * r2 + 3.02994407707441961300e-2) * r2
-                  + 9.99999999999999999910e-1) * r;
-    cnet_vd qx = ((3.00198505138664455042e-6 * r2 + 2.52448340349684104192e-3) * r2
-                  + 2.27265548208155028766e-1) * r2 + 2.00000000000000000009e0;
-    cnet_vd e = 1.0 + 2.0 * px / (qx - px);
-    return e * (cnet_vd)((ni + 1023) << 52);
-}
-
 /* One definition per element type.  T: element, V: vector type, VI: its
  * integer twin, NV: elements per vector.  A(r, p) = rows[clamp(r)][p], rows
  * contiguous in p (activations for the forward pass, rows of W^T for delta
@@ -275,17 +188,7 @@ static inline cnet_vd cnet_exp_vd(cnet_vd x) {
     F(0, c00, c01) if (mr > 1) F(1, c10, c11) if (mr > 2) F(2, c20, c21)            \
     if (mr > 3) F(3, c30, c31) if (mr > 4) F(4, c40, c41) if (mr > 5) F(5, c50, c51)
 
-#define CNET_DEFINE_TILE(SUF, T, V, VI, NV, EXP)                                     \
-static inline V cnet_act_##SUF(V z, int act) {                                       \
-    const V zero = {0};                                                              \
-    switch (act) {                                                                   \
-    case CNET_SIGMOID: return 1 / (1 + EXP(-z));                                     \
-    case CNET_RELU: return CNET_SELECT(VI, V, z > zero, z, zero);                    \
-    case CNET_LEAKY_RELU:                                                            \
-        return CNET_SELECT(VI, V, z > zero, z, z * (T)CNET_LEAKY_SLOPE);             \
-    default: return z;  /* identity; tanh is applied after, element-wise */          \
-    }                                                                                \
-}                                                                                    \
+#define CNET_DEFINE_TILE(SUF, T, V, VI, NV)                                     \
 /* out[r][:] := act(sum_p A(r, p) B(p, :) + bias), rows r < mr, full width:      \
  * the forward pass with bias and activation fused.  With outT, the first nc    \
  * columns are also stored transposed, outT[c * ldT + r]: the next layer's       \
@@ -345,39 +248,6 @@ static inline void cnet_backprop_rows_##SUF(ptrdiff_t k, const T *const *rows, i
 #define CNET_STORE_ACT_f64(r, x0, x1)                                                \
     { *(cnet_vd *)(out + (r) * ld) = cnet_act_f64((x0) + bias0, act);                \
       *(cnet_vd *)(out + (r) * ld + CNET_VBYTES / 8) = cnet_act_f64((x1) + bias1, act); }
-/* w := DECAY w - scale x for the two vectors of row r, also into wp (if given).
- * DECAY is "decay *", or empty when decay is 1 (no weight decay, the usual
- * case): a multiply less per element of W, each of which the update touches
- * once per mini-batch for only m steps of arithmetic. */
-#define CNET_STORE_W(V, NR, NV, r, x0, x1, DECAY)                                    \
-    { V *w0 = (V *)(w + (r) * ld), *w1 = (V *)(w + (r) * ld + NV);                  \
-      const V n0 = DECAY *w0 - scale * (x0), n1 = DECAY *w1 - scale * (x1);          \
-      *w0 = n0; *w1 = n1;                                                            \
-      if (wp) { *(V *)(wp + (r) * NR) = n0; *(V *)(wp + (r) * NR + NV) = n1; } }
-#define CNET_STORE_UPD_f32(r, x0, x1)                                                \
-    CNET_STORE_W(cnet_vf, CNET_NR_F32, CNET_VBYTES / 4, r, x0, x1, decay *)
-#define CNET_STORE_SGD_f32(r, x0, x1)                                                \
-    CNET_STORE_W(cnet_vf, CNET_NR_F32, CNET_VBYTES / 4, r, x0, x1, )
-#define CNET_STORE_UPD_f64(r, x0, x1)                                                \
-    CNET_STORE_W(cnet_vd, CNET_NR_F64, CNET_VBYTES / 8, r, x0, x1, decay *)
-#define CNET_STORE_SGD_f64(r, x0, x1)                                                \
-    CNET_STORE_W(cnet_vd, CNET_NR_F64, CNET_VBYTES / 8, r, x0, x1, )
-
-/* sigma'(z) from a = sigma(z), lanes of a vector (activation codes above). */
-#define CNET_DEFINE_DACT(SUF, T, V, VI)                                              \
-static inline V cnet_dact_##SUF(V a, int act) {                                      \
-    const V zero = {0}, one = zero + 1;                                              \
-    switch (act) {                                                                   \
-    case CNET_SIGMOID: return a * (1 - a);                                           \
-    case CNET_TANH: return 1 - a * a;                                                \
-    case CNET_RELU: return CNET_SELECT(VI, V, a > zero, one, zero);                  \
-    case CNET_LEAKY_RELU:                                                            \
-        return CNET_SELECT(VI, V, a > zero, one, zero + (T)CNET_LEAKY_SLOPE);        \
-    default: return one;                                                             \
-    }                                                                                \
-}
-CNET_DEFINE_DACT(f32, float, cnet_vf, cnet_vfi)
-CNET_DEFINE_DACT(f64, double, cnet_vd, cnet_vdi)
 #define CNET_STORE_DACT_f32(r, x0, x1)                                               \
     { const float *ar = a + (r) * a_ld; float *o = dt + (r) * dt_ld;                \
       *(cnet_vf *)o = (x0) * cnet_dact_f32(*(const cnet_vf *)ar, act);              \
@@ -389,21 +259,12 @@ CNET_DEFINE_DACT(f64, double, cnet_vd, cnet_vdi)
       *(cnet_vd *)(o + CNET_VBYTES / 8) =                                            \
           (x1) * cnet_dact_f64(*(const cnet_vd *)(ar + CNET_VBYTES / 8), act); }
 
-CNET_DEFINE_TILE(f32, float, cnet_vf, cnet_vfi, (CNET_VBYTES / 4), cnet_exp_vf)
-CNET_DEFINE_TILE(f64, double, cnet_vd, cnet_vdi, (CNET_VBYTES / 8), cnet_exp_vd)
+CNET_DEFINE_TILE(f32, float, cnet_vf, cnet_vfi, (CNET_VBYTES / 4))
+CNET_DEFINE_TILE(f64, double, cnet_vd, cnet_vdi, (CNET_VBYTES / 8))
 
 #else  /* scalar fallback: the same sums in the same order, no vector types */
 
 #define CNET_DEFINE_TILE(SUF, T, NR)                                                 \
-static inline T cnet_act_##SUF(T z, int act) {                                       \
-    switch (act) {                                                                   \
-    case CNET_SIGMOID: return (T)(1 / (1 + exp(-z)));                                \
-    case CNET_TANH: return (T)tanh(z);                                               \
-    case CNET_RELU: return z > 0 ? z : 0;                                            \
-    case CNET_LEAKY_RELU: return z > 0 ? z : (T)CNET_LEAKY_SLOPE * z;                \
-    default: return z;                                                               \
-    }                                                                                \
-}                                                                                    \
 static inline void cnet_tile_rows_##SUF(ptrdiff_t k, const T *const *rows,          \
         ptrdiff_t a_ks, int mr, const T *b, ptrdiff_t b_ks, T *tile) {               \
     for (int r = 0; r < CNET_MR; r++) {                                              \
@@ -446,13 +307,7 @@ static inline void cnet_backprop_rows_##SUF(ptrdiff_t k, const T *const *rows, i
     cnet_tile_rows_##SUF(k, rows, 1, mr, b, b_ks, tile);                             \
     for (int r = 0; r < mr; r++)                                                     \
         for (int c = 0; c < NR; c++) {                                               \
-            const T x = a[r * a_ld + c];                                             \
-            const T g = act == CNET_SIGMOID ? x * (1 - x)                            \
-                      : act == CNET_TANH ? 1 - x * x                                 \
-                      : act == CNET_RELU ? (x > 0 ? (T)1 : (T)0)                     \
-                      : act == CNET_LEAKY_RELU ? (x > 0 ? (T)1 : (T)CNET_LEAKY_SLOPE) \
-                      : (T)1;                                                        \
-            dt[r * dt_ld + c] = tile[NR * r + c] * g;                                \
+            dt[r * dt_ld + c] = tile[NR * r + c] * cnet_dact1_##SUF(a[r * a_ld + c], act); \
         }                                                                            \
 }
 

@@ -1,0 +1,245 @@
+# Part of kernels_impl.pxi.
+# ---------------------------------------------------------------------------
+# Python entry points: collect pointers with the GIL, then one nogil call
+
+cdef Layer *_make_layers(list spec, floating *dummy) except NULL:
+    """spec: one cnet._workspace.LayerBuffers per layer (W, b, act, A, D, DT,
+    W_out, b_out, Wp or None, ATin, Xin or None), arrays of the network's
+    dtype laid out as the header says; the first layer's Xin (m_cap, n_in)
+    is the gathered batch."""
+    cdef int n_layers = len(spec), l
+    cdef Layer *layers = <Layer *> malloc(n_layers * sizeof(Layer))
+    cdef floating[:, ::1] W, A, W_out, ATin
+    cdef floating[:, :, ::1] D, DT, Wp
+    cdef floating[::1] b, b_out
+    if layers == NULL:
+        raise MemoryError()
+    try:
+        for l in range(n_layers):
+            buf = spec[l]
+            W, b, A, D, DT = buf.W, buf.b, buf.A, buf.D, buf.DT
+            W_out, b_out, ATin = buf.W_out, buf.b_out, buf.ATin
+            layers[l].n_in = W.shape[0]
+            layers[l].ld = W.shape[1]
+            layers[l].n_out = DT.shape[1]
+            layers[l].m_cap = D.shape[1]
+            layers[l].act = buf.act
+            layers[l].W = &W[0, 0]
+            layers[l].b = &b[0]
+            layers[l].Wp = NULL
+            if buf.Wp is not None:
+                Wp = buf.Wp
+                layers[l].Wp = &Wp[0, 0, 0]
+            layers[l].A = &A[0, 0]
+            # A (1, 1) placeholder: the first layer reads Xin in place.
+            layers[l].ATin = &ATin[0, 0] if ATin.shape[1] > 1 else NULL
+            layers[l].D = &D[0, 0, 0]
+            layers[l].DT = &DT[0, 0, 0]
+            layers[l].W_out = &W_out[0, 0]
+            layers[l].b_out = &b_out[0]
+    except BaseException:
+        free(layers)
+        raise
+    return layers
+
+
+cdef Batch _make_batch(const floating[:, ::1] X, targets,
+                       const Py_ssize_t[::1] labels, const Py_ssize_t[::1] order,
+                       list spec, void *loss, cnet_sync *sync) except *:
+    cdef Batch bt
+    cdef const floating[:, ::1] T
+    cdef floating[:, ::1] Xin = spec[0].Xin
+    bt.X = &X[0, 0]
+    bt.x_ld = X.shape[1]
+    bt.Xin = &Xin[0, 0]
+    bt.T = NULL
+    bt.t_ld = 0
+    if targets is not None:
+        T = targets
+        bt.T = &T[0, 0]
+        bt.t_ld = T.shape[1]
+    bt.labels = NULL
+    if targets is None and labels is not None:
+        if labels.shape[0] < order.shape[0]:
+            raise ValueError(f"labels has {labels.shape[0]} entries; it needs one per "
+                             f"example of order ({order.shape[0]})")
+        bt.labels = &labels[0]
+    bt.idx = &order[0]
+    bt.m = order.shape[0]
+    DT_top = spec[len(spec) - 1].DT
+    bt.ld_m = DT_top.shape[0] * DT_top.shape[2]
+    bt.loss = loss
+    bt.pack = True
+    bt.next_m = 0
+    bt.sync = sync
+    return bt
+
+
+def _need_targets(targets, labels):
+    if targets is None and labels is None:
+        raise ValueError("give targets, or labels (one per example of order)")
+
+
+def sgd_epoch(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
+              const Py_ssize_t[::1] order, list spec, int cost,
+              Py_ssize_t batch_size, double eta, double decay,
+              floating[::1] loss_out, int n_threads, Py_ssize_t interrupt=0):
+    """One epoch of mini-batch SGD over X[order], in place on the weights.
+
+    W <- decay W - (eta/m) sum delta a^T,  b <- b - (eta/m) sum delta.
+    loss_out[k] receives the cost of example order[k] when it was used.
+    targets: (n_samples, n_out) of X's dtype, or None to use labels, whose
+    labels[k] is the label of example order[k] (X's row order[k]).
+    interrupt: the address of a flag (cnet._interrupt) polled before each
+    mini-batch, or 0.  Returns the examples used: len(order), or fewer when
+    the flag stopped the epoch between two mini-batches."""
+    _need_targets(targets, labels)
+    cdef Layer *layers = _make_layers(spec, <floating *> NULL)
+    cdef int n_layers = len(spec)
+    cdef Batch bt
+    cdef cnet_sync sync
+    cdef Py_ssize_t used
+    cnet_sync_init(&sync, <const void *> interrupt)
+    try:
+        bt = _make_batch[floating](X, targets, labels, order, spec, &loss_out[0], &sync)
+        with nogil:
+            used = _sgd_epoch(layers, n_layers, cost, bt, order.shape[0], batch_size,
+                              <floating> eta, <floating> decay, n_threads)
+    finally:
+        free(layers)
+    return used
+
+
+def forward(const floating[:, ::1] X, const Py_ssize_t[::1] order, list spec,
+            floating[:, ::1] out, Py_ssize_t chunk, int n_threads, Py_ssize_t interrupt=0):
+    """out[k] := network(X[order[k]]); chunk = rows the buffers in spec hold.
+    Returns the rows done (fewer than len(order) if interrupted)."""
+    cdef Layer *layers = _make_layers(spec, <floating *> NULL)
+    cdef int n_layers = len(spec)
+    cdef Batch bt
+    cdef cnet_sync sync
+    cdef Py_ssize_t done
+    cnet_sync_init(&sync, <const void *> interrupt)
+    try:
+        bt = _make_batch[floating](X, None, None, order, spec, NULL, &sync)
+        with nogil:
+            done = _forward_all(layers, n_layers, bt, order.shape[0], chunk,
+                                &out[0, 0], n_threads)
+    finally:
+        free(layers)
+    return done
+
+
+cdef void _gradient_thread(const Layer *layers, int n_layers, int cost, const Batch *bt,
+                           floating scale) noexcept nogil:
+    cdef int tid, nt
+    cdef unsigned long fpu = _team(&tid, &nt, bt.sync)
+    _forward_batch(layers, n_layers, bt, True, tid, nt, <floating *> NULL)
+    _backward_batch(layers, n_layers, cost, bt, <floating> 0, scale, tid, nt)
+    cnet_fpu_leave(fpu)
+
+
+def gradient(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
+             const Py_ssize_t[::1] order, list spec, int cost,
+             floating[::1] loss_out, int n_threads):
+    """Mean gradient of the cost over the examples X[order] (one batch).
+
+    Each layer's W_out / b_out (zero on entry) receives dC/dW^T, dC/db.
+    targets, labels: as for sgd_epoch."""
+    _need_targets(targets, labels)
+    cdef Layer *layers = _make_layers(spec, <floating *> NULL)
+    cdef Batch bt
+    cdef const Batch *pb = &bt
+    cdef cnet_sync sync
+    cdef int n_layers = len(spec)
+    cdef floating scale = -1.0 / order.shape[0]
+    cnet_sync_init(&sync, NULL)
+    try:
+        bt = _make_batch[floating](X, targets, labels, order, spec, &loss_out[0], &sync)
+        with nogil:
+            if n_threads == 1:
+                _gradient_thread(layers, n_layers, cost, pb, scale)
+            else:
+                with parallel(num_threads=n_threads):
+                    _gradient_thread(layers, n_layers, cost, pb, scale)
+    finally:
+        free(layers)
+
+
+# Single-phase entry points: the kernels one at a time, for the tests that
+# hold each of them against the NumPy reference (cnet/reference.py).
+cdef enum:
+    LAYER_FORWARD = 0
+    OUTPUT_DELTA = 1
+    BACKPROP_DELTA = 2
+    UPDATE = 3
+
+
+cdef void _phase_thread(int which, const Layer *layers, const Batch *bt, int cost,
+                        floating scale, floating decay) noexcept nogil:
+    cdef int tid, nt
+    cdef unsigned long fpu = _team(&tid, &nt, bt.sync)
+    if which == LAYER_FORWARD:
+        _gather_phase(&layers[0], bt, False, tid, nt, <floating *> NULL)
+        cnet_sync_wait(bt.sync)
+        _forward_phase(&layers[0], NULL, bt, <floating *> NULL, tid, nt)
+    elif which == OUTPUT_DELTA:
+        _output_delta_phase(&layers[0], cost, bt, tid, nt, <floating *> NULL)
+    elif which == BACKPROP_DELTA:
+        _backprop_phase(&layers[1], &layers[0], bt, tid, nt, <floating *> NULL)
+    else:
+        _gather_phase(&layers[0], bt, True, tid, nt, <floating *> NULL)
+        cnet_sync_wait(bt.sync)
+        _update_phase(&layers[0], NULL, bt, decay, scale, tid, nt)
+    cnet_fpu_leave(fpu)
+
+
+cdef _run_phase(int which, const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
+                const Py_ssize_t[::1] order, list spec, int cost, void *loss,
+                floating scale, floating decay, int n_threads):
+    cdef Layer *layers = _make_layers(spec, <floating *> NULL)
+    cdef Batch bt
+    cdef const Batch *pb = &bt
+    cdef cnet_sync sync
+    cnet_sync_init(&sync, NULL)
+    try:
+        bt = _make_batch[floating](X, targets, labels, order, spec, loss, &sync)
+        with nogil:
+            if n_threads == 1:
+                _phase_thread(which, layers, pb, cost, scale, decay)
+            else:
+                with parallel(num_threads=n_threads):
+                    _phase_thread(which, layers, pb, cost, scale, decay)
+    finally:
+        free(layers)
+
+
+def layer_forward(const floating[:, ::1] X, const Py_ssize_t[::1] order,
+                  list spec, int n_threads):
+    """spec[0].A[s] := act(X[order[s]] @ W.T + b)."""
+    _run_phase[floating](LAYER_FORWARD, X, None, None, order, spec, 0, NULL, 0, 0, n_threads)
+
+
+def output_delta(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
+                 const Py_ssize_t[::1] order, list spec, int cost,
+                 floating[::1] loss_out, int n_threads):
+    """spec[0].D, .DT, loss_out from spec[0].A and the targets of order
+    (targets, labels: as for sgd_epoch)."""
+    _need_targets(targets, labels)
+    _run_phase[floating](OUTPUT_DELTA, X, targets, labels, order, spec, cost, &loss_out[0],
+                         0, 0, n_threads)
+
+
+def backprop_delta(const floating[:, ::1] X, const Py_ssize_t[::1] order,
+                   list spec, int n_threads):
+    """spec[0].D, .DT := (delta of spec[1] pulled back through W) * sigma'(spec[0].A)."""
+    _run_phase[floating](BACKPROP_DELTA, X, None, None, order, spec, 0, NULL, 0, 0,
+                         n_threads)
+
+
+def update(const floating[:, ::1] X, const Py_ssize_t[::1] order, list spec,
+           double scale, double decay, int n_threads):
+    """W_out := decay W_out - scale sum_s D[s] X[order[s]]^T, b likewise."""
+    _run_phase[floating](UPDATE, X, None, None, order, spec, 0, NULL, <floating> scale,
+                         <floating> decay, n_threads)
+

@@ -1,0 +1,235 @@
+# The kernels' declarations and data layout: the C headers they use, the
+# Layer and Batch structs, and the element-wise pieces the phases share.
+# Part of kernels_impl.pxi (read its header first).
+
+from cython.parallel cimport parallel
+from libc.math cimport exp, expf, tanh, tanhf, log, logf
+from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy
+
+include "openmp_shim.pxi"
+
+cdef extern from "cnet_sync.h":
+    ctypedef struct cnet_sync:
+        pass
+    void cnet_sync_init(cnet_sync *b, const void *interrupt) noexcept nogil
+    void cnet_sync_join(cnet_sync *b, int nt) noexcept nogil
+    void cnet_sync_wait(cnet_sync *b) noexcept nogil
+    void cnet_sync_poll(cnet_sync *b, int tid, long k) noexcept nogil
+    int cnet_sync_halted(const cnet_sync *b, long k) noexcept nogil
+    void cnet_sync_report(cnet_sync *b, int tid, long value) noexcept nogil
+    long cnet_sync_result(const cnet_sync *b) noexcept nogil
+
+cdef extern from "cnet_fpu.h":
+    unsigned long cnet_fpu_enter() noexcept nogil
+    void cnet_fpu_leave(unsigned long old) noexcept nogil
+    int cnet_fpu_flushes() noexcept nogil
+
+cdef extern from "cnet_act.h":
+    float cnet_dact1_f32(float a, int act) noexcept nogil
+    double cnet_dact1_f64(double a, int act) noexcept nogil
+    double CNET_LEAKY_SLOPE
+
+cdef extern from "cnet_tile.h":
+    enum:
+        CNET_MR
+        CNET_KC
+        CNET_PAD
+        CNET_NR_F32
+        CNET_NR_F64
+    const char *CNET_ISA_NAME
+    void cnet_prefetch(const void *p, size_t nbytes) noexcept nogil
+    void cnet_forward_rows_f32(Py_ssize_t k, const float **rows, int mr,
+                               const float *b, Py_ssize_t b_ks, const float *bias, int act,
+                               float *out, Py_ssize_t ld, float *outT, Py_ssize_t ldT,
+                               int nc, int first, int last) noexcept nogil
+    void cnet_forward_rows_f64(Py_ssize_t k, const double **rows, int mr,
+                               const double *b, Py_ssize_t b_ks, const double *bias, int act,
+                               double *out, Py_ssize_t ld, double *outT, Py_ssize_t ldT,
+                               int nc, int first, int last) noexcept nogil
+    void cnet_update_rows_f32(Py_ssize_t k, const float **rows, Py_ssize_t a_ks, int mr,
+                              const float *b, Py_ssize_t b_ks, float *w, Py_ssize_t ld,
+                              float decay, float scale, float *wp) noexcept nogil
+    void cnet_update_rows_f64(Py_ssize_t k, const double **rows, Py_ssize_t a_ks, int mr,
+                              const double *b, Py_ssize_t b_ks, double *w, Py_ssize_t ld,
+                              double decay, double scale, double *wp) noexcept nogil
+    void cnet_backprop_rows_f32(Py_ssize_t k, const float **rows, int mr,
+                                const float *b, Py_ssize_t b_ks, const float *a,
+                                Py_ssize_t a_ld, int act, float *dt,
+                                Py_ssize_t dt_ld) noexcept nogil
+    void cnet_backprop_rows_f64(Py_ssize_t k, const double **rows, int mr,
+                                const double *b, Py_ssize_t b_ks, const double *a,
+                                Py_ssize_t a_ld, int act, double *dt,
+                                Py_ssize_t dt_ld) noexcept nogil
+    enum:
+        IDENTITY "CNET_IDENTITY"
+        SIGMOID "CNET_SIGMOID"
+        TANH "CNET_TANH"
+        RELU "CNET_RELU"
+        LEAKY_RELU "CNET_LEAKY_RELU"
+        SOFTMAX "CNET_SOFTMAX"
+
+ctypedef fused floating:
+    float
+    double
+
+# Cost codes; cnet/costs.py mirrors them (activation codes: cnet_tile.h).
+cpdef enum:
+    QUADRATIC = 0
+    CROSS_ENTROPY = 1
+    LOG_LIKELIHOOD = 2
+
+LEAKY_SLOPE = CNET_LEAKY_SLOPE  # cnet_act.h; cnet/activations.py checks it
+ACTIVATION_CODES = dict(identity=IDENTITY, sigmoid=SIGMOID, tanh=TANH, relu=RELU,
+                        leaky_relu=LEAKY_RELU, softmax=SOFTMAX)
+MR = CNET_MR
+PAD = CNET_PAD
+ISA = CNET_ISA_NAME.decode()
+FLUSHES_SUBNORMALS = bool(cnet_fpu_flushes())  # cnet_fpu.h: this CPU family's FTZ mode
+NR_FLOAT32 = CNET_NR_F32
+NR_FLOAT64 = CNET_NR_F64
+
+
+cdef struct Layer:
+    Py_ssize_t n_in, n_out, ld, m_cap
+    int act
+    void *W          # W^T (n_in, ld)                       IN
+    void *b          # (ld,)                                IN
+    void *Wp         # W^T in panels (ld/nr, n_in, nr) or NULL   scratch
+    void *A          # activations (m_cap, ld)              OUT of forward
+    void *ATin       # the layer's input transposed (n_in, ld_m): the A operand
+                     # of its update and sigma' of delta propagation; written
+                     # by the forward pass of the layer below.  The first
+                     # layer's is the batch in feature blocks instead,
+                     # (n_in/MR, m_cap, MR), written by the gather; NULL for
+                     # small batches (the update reads Xin in place)
+    void *D          # deltas, panels (ld/nr, m_cap, nr)    OUT of backward
+    void *DT         # deltas, panels (ld_m/nr, n_out, nr)  OUT of backward
+    void *W_out      # where the update lands: W itself, or a gradient
+    void *b_out
+
+
+cdef struct Batch:
+    const void *X          # input rows (n_samples, x_ld)
+    Py_ssize_t x_ld
+    void *Xin              # the mini-batch's rows of X, gathered (m_cap, n_in):
+                           # every later phase reads the batch from here, close
+                           # by in cache, instead of from rows all over X
+    const void *T          # targets (n_samples, t_ld), or NULL: use labels
+    Py_ssize_t t_ld
+    const Py_ssize_t *labels  # labels[s]: the label of sample position s, in
+                              # batch order, not through idx (read at random,
+                              # a cache miss per example cost 8% of the book's
+                              # epoch)
+    const Py_ssize_t *idx  # sample positions -> rows of X and T
+    Py_ssize_t m           # rows in this mini-batch
+    Py_ssize_t ld_m        # padded batch length: DT holds ld_m / nr panels
+    bint pack              # first batch of a call: pack W^T into Wp (later
+                           # batches find Wp kept current by the update)
+    Py_ssize_t next_m      # rows of the next mini-batch (idx[m:m + next_m]),
+                           # which the first layer's update prefetches; or 0
+    void *loss             # per-example cost (m,)                 OUT
+    cnet_sync *sync        # the team's barrier and interrupt flag (shared)
+
+
+# ---------------------------------------------------------------------------
+# element-wise pieces
+
+cdef inline Py_ssize_t _d_at(const Layer *L, Py_ssize_t s, Py_ssize_t j,
+                             int nr) noexcept nogil:
+    """Offset of delta[s, j] in L.D."""
+    return (j // nr) * L.m_cap * nr + s * nr + j % nr
+
+
+cdef inline Py_ssize_t _dt_at(const Layer *L, Py_ssize_t s, Py_ssize_t j,
+                              int nr) noexcept nogil:
+    """Offset of delta[s, j] in L.DT."""
+    return (s // nr) * L.n_out * nr + j * nr + s % nr
+
+
+cdef inline floating _dact(floating a, int act) noexcept nogil:
+    """sigma'(z) written in terms of a = sigma(z) (cnet_act.h)."""
+    if floating is float:
+        return cnet_dact1_f32(a, act)
+    else:
+        return cnet_dact1_f64(a, act)
+
+
+cdef inline floating _log_clipped(floating a) noexcept nogil:
+    # Costs clip a to [eps, 1 - eps] before the log, as scikit-learn does:
+    # a saturated float32 sigmoid is exactly 1.0 and must not read as an
+    # infinite cost.  NaN passes through the comparisons unchanged.
+    cdef floating eps
+    if floating is float:
+        eps = 1.1920928955078125e-07
+        if a < eps:
+            a = eps
+        return logf(a)
+    else:
+        eps = 2.220446049250313e-16
+        if a < eps:
+            a = eps
+        return log(a)
+
+
+cdef inline void _softmax_row(floating *out, Py_ssize_t n) noexcept nogil:
+    """out[:n] := softmax(out[:n]) (shifted by the max: no overflow)."""
+    cdef Py_ssize_t c
+    cdef floating mx = out[0], total = 0
+    for c in range(1, n):
+        if out[c] > mx:
+            mx = out[c]
+    for c in range(n):
+        if floating is float:
+            out[c] = expf(out[c] - mx)
+        else:
+            out[c] = exp(out[c] - mx)
+        total = total + out[c]
+    for c in range(n):
+        out[c] = out[c] / total
+
+
+cdef inline int _nr(floating *dummy) noexcept nogil:
+    if floating is float:
+        return CNET_NR_F32
+    else:
+        return CNET_NR_F64
+
+
+cdef inline void _forward_rows(Py_ssize_t k, const floating **rows, int mr,
+                               const floating *b, Py_ssize_t b_ks, const floating *bias,
+                               int act, floating *out, Py_ssize_t ld, floating *outT,
+                               Py_ssize_t ldT, int nc, bint first, bint last) noexcept nogil:
+    if floating is float:
+        cnet_forward_rows_f32(k, rows, mr, b, b_ks, bias, act, out, ld, outT, ldT, nc,
+                              first, last)
+    else:
+        cnet_forward_rows_f64(k, rows, mr, b, b_ks, bias, act, out, ld, outT, ldT, nc,
+                              first, last)
+
+
+cdef inline void _update_rows(Py_ssize_t k, const floating **rows, Py_ssize_t a_ks, int mr,
+                              const floating *b, Py_ssize_t b_ks, floating *w,
+                              Py_ssize_t ld, floating decay, floating scale,
+                              floating *wp) noexcept nogil:
+    if floating is float:
+        cnet_update_rows_f32(k, rows, a_ks, mr, b, b_ks, w, ld, decay, scale, wp)
+    else:
+        cnet_update_rows_f64(k, rows, a_ks, mr, b, b_ks, w, ld, decay, scale, wp)
+
+
+cdef inline const floating *_in_row(const Layer *L, const Layer *prev, const Batch *bt,
+                                    Py_ssize_t s, floating *dummy) noexcept nogil:
+    """Row s of the layer's input: of the gathered batch, or of A below."""
+    if prev == NULL:
+        return <const floating *> bt.Xin + s * L.n_in
+    return <const floating *> prev.A + s * prev.ld
+
+
+cdef inline void _my_range(Py_ssize_t n, int tid, int nt,
+                           Py_ssize_t *lo, Py_ssize_t *hi) noexcept nogil:
+    """Thread tid's contiguous share of n work items."""
+    lo[0] = n * tid // nt
+    hi[0] = n * (tid + 1) // nt
+
+

@@ -1,0 +1,301 @@
+# Part of kernels_impl.pxi.
+# ---------------------------------------------------------------------------
+# phases: each is called by every thread of the region with (tid, nt)
+
+cdef void _gather_phase(const Layer *L, const Batch *bt, bint blocks, int tid, int nt,
+                        floating *dummy) noexcept nogil:
+    """Xin[s] := X[idx[s]], s < m: the batch, gathered once.  Read in place, the
+    rows of a shuffled batch are scattered over all of X, and each product
+    that reads them would wait on memory again.
+
+    With blocks (training, if L.ATin is given), also L.ATin[ib, s, r] :=
+    Xin[s, ib * MR + r]: the first layer's update reads in[:, i0:i0 + MR]
+    over all s as one short contiguous stream from here.  Read from Xin in
+    place, every step of its tile lands n_in floats further on, a new page
+    every step or so: with more pages than the TLB holds (m = 128), the
+    misses cost the update 15-20% of its time."""
+    cdef Py_ssize_t s, s_lo, s_hi, ib, i0, r, n_in = L.n_in
+    cdef Py_ssize_t blk = L.m_cap * CNET_MR
+    cdef floating *x
+    cdef floating *xb
+    _my_range(bt.m, tid, nt, &s_lo, &s_hi)
+    for s in range(s_lo, s_hi):  # all requests in flight before the first copy
+        cnet_prefetch(<const floating *> bt.X + bt.idx[s] * bt.x_ld, n_in * sizeof(floating))
+    for s in range(s_lo, s_hi):
+        x = <floating *> bt.Xin + s * n_in
+        memcpy(x, <const floating *> bt.X + bt.idx[s] * bt.x_ld, n_in * sizeof(floating))
+        if blocks and L.ATin != NULL:
+            xb = <floating *> L.ATin + s * CNET_MR
+            for ib in range(n_in // CNET_MR):  # a constant-size memcpy: two moves
+                memcpy(xb + ib * blk, x + ib * CNET_MR, CNET_MR * sizeof(floating))
+            i0 = n_in - n_in % CNET_MR
+            for r in range(n_in % CNET_MR):
+                xb[(n_in // CNET_MR) * blk + r] = x[i0 + r]
+    # The first line of each of the next batch's rows (the rows this thread
+    # will gather then), so that the page walks for those random rows happen
+    # here, where the copy waits on memory anyway: issued from the first
+    # layer's update with the rows' other lines, they stalled it (15% of its
+    # time in the book's job, on the prefetch instructions).
+    _my_range(bt.next_m, tid, nt, &s_lo, &s_hi)
+    for s in range(bt.m + s_lo, bt.m + s_hi):
+        cnet_prefetch(<const floating *> bt.X + bt.idx[s] * bt.x_ld, 1)
+
+
+cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
+                         floating *AT_out, int tid, int nt) noexcept nogil:
+    """A[s, j] := act(sum_i in[s, i] W[j, i] + b[j])  for s < m, j < n_out;
+    also AT_out[j, s] (the next layer's transposed input) unless NULL."""
+    cdef floating *dummy = AT_out
+    cdef int nr = _nr(dummy)
+    cdef Py_ssize_t m = bt.m, n_out = L.n_out, ld = L.ld
+    cdef Py_ssize_t n_rb = (m + CNET_MR - 1) // CNET_MR
+    cdef Py_ssize_t n_cb = (n_out + nr - 1) // nr
+    cdef Py_ssize_t t, t_lo, t_hi, rb, cb, s0, j0, r, c
+    cdef int mr
+    cdef const floating *rows[CNET_MR]
+    cdef const floating *W = <const floating *> L.W
+    cdef const floating *b = <const floating *> L.b
+    cdef floating *A = <floating *> L.A
+    cdef int softmax = L.act == SOFTMAX
+    cdef int act = IDENTITY if softmax else L.act
+    cdef floating *Wp = <floating *> L.Wp
+    cdef const floating *B
+    cdef Py_ssize_t b_ks, i, cb_lo, cb_hi, kb, k0, klen
+    # Large batches (packed W) sum k in blocks; a small batch has too few
+    # row blocks to reuse a block of the panel, and pays for the extra passes.
+    cdef Py_ssize_t kc = CNET_KC if Wp != NULL else max(L.n_in, 1)
+    cdef Py_ssize_t n_kb = (L.n_in + kc - 1) // kc
+    # Blocks of equal length (784 = 4 x 196, not 3 x 256 + 16): a short last
+    # block pays the load and store of every partial tile for little work.
+    kc = (L.n_in + n_kb - 1) // n_kb
+
+    if Wp != NULL and bt.pack:
+        # Pack W^T into panels first (each thread its share), so that the
+        # tiles stream their B operand: in place, consecutive k are a whole
+        # row of W^T apart, a new cache line and often a new page each step.
+        _my_range(n_cb, tid, nt, &cb_lo, &cb_hi)
+        for cb in range(cb_lo, cb_hi):
+            for i in range(L.n_in):
+                for c in range(nr):
+                    Wp[(cb * L.n_in + i) * nr + c] = W[i * ld + cb * nr + c]
+        cnet_sync_wait(bt.sync)
+
+    # A softmax row needs all its columns: give each thread whole rows.
+    if softmax:
+        _my_range(n_rb, tid, nt, &t_lo, &t_hi)
+        t_lo *= n_cb
+        t_hi *= n_cb
+    else:
+        _my_range(n_rb * n_cb, tid, nt, &t_lo, &t_hi)
+    # k in blocks of CNET_KC: a block of a panel (CNET_KC x nr) stays in L1
+    # while every row block passes over it; between blocks each tile keeps
+    # its partial sums in A (the same sequential sum: no bit changes).  A
+    # thread's tiles are the same in every block, so no barrier is needed.
+    for kb in range(n_kb):
+        k0 = kb * kc
+        klen = min(kc, L.n_in - k0)
+        for t in range(t_lo, t_hi):
+            if softmax:
+                rb = t // n_cb
+                cb = t - rb * n_cb
+            else:
+                # Column-panel major: one panel of W stays in cache while
+                # every row block of the batch passes over it.
+                cb = t // n_rb
+                rb = t - cb * n_rb
+            s0 = rb * CNET_MR
+            mr = <int> min(<Py_ssize_t> CNET_MR, m - s0)
+            for r in range(mr):
+                rows[r] = _in_row(L, prev, bt, s0 + r, dummy) + k0
+            j0 = cb * nr
+            if Wp != NULL:
+                B, b_ks = Wp + (cb * L.n_in + k0) * nr, nr
+            else:
+                B, b_ks = W + k0 * ld + j0, ld
+            _forward_rows(klen, rows, mr, B, b_ks, b + j0, act, A + s0 * ld + j0, ld,
+                          AT_out + j0 * bt.ld_m + s0 if AT_out != NULL else NULL, bt.ld_m,
+                          <int> min(<Py_ssize_t> nr, n_out - j0), kb == 0, kb == n_kb - 1)
+            if softmax and cb == n_cb - 1 and kb == n_kb - 1:
+                for r in range(mr):
+                    _softmax_row(A + (s0 + r) * ld, n_out)
+
+
+cdef void _output_delta_phase(const Layer *L, int cost, const Batch *bt,
+                              int tid, int nt, floating *dummy) noexcept nogil:
+    """delta and per-example cost of the output layer (textbook shortcuts:
+    sigmoid + cross-entropy and softmax + log-likelihood give a - y)."""
+    cdef Py_ssize_t s, s_lo, s_hi, j, row, n_out = L.n_out, ld = L.ld
+    cdef int nr = _nr(dummy)
+    cdef const floating *a
+    cdef const floating *T = <const floating *> bt.T
+    cdef floating *D = <floating *> L.D
+    cdef floating *DT = <floating *> L.DT
+    cdef floating *loss = <floating *> bt.loss
+    cdef floating y, d, c_s
+    _my_range(bt.m, tid, nt, &s_lo, &s_hi)
+    for s in range(s_lo, s_hi):
+        a = <const floating *> L.A + s * ld
+        row = bt.idx[s]
+        c_s = 0
+        for j in range(n_out):
+            if T != NULL:
+                y = T[row * bt.t_ld + j]
+            else:
+                y = 1 if bt.labels[s] == j else 0
+            d = a[j] - y
+            if cost == QUADRATIC:
+                c_s = c_s + d * d / 2
+                d = d * _dact(a[j], L.act)
+            elif cost == CROSS_ENTROPY:
+                if y != 0:
+                    c_s = c_s - y * _log_clipped(a[j])
+                if y != 1:
+                    c_s = c_s - (1 - y) * _log_clipped(1 - a[j])
+            else:  # LOG_LIKELIHOOD
+                if y != 0:
+                    c_s = c_s - y * _log_clipped(a[j])
+            D[_d_at(L, s, j, nr)] = d
+            DT[_dt_at(L, s, j, nr)] = d
+        loss[s] = c_s
+
+
+cdef void _backprop_phase(const Layer *L, const Layer *prev, const Batch *bt,
+                          int tid, int nt, floating *dummy) noexcept nogil:
+    """prev.D[s, i] := (sum_j W[j, i] D[s, j]) * sigma'(prev.A[s, i]).
+
+    prev.A is read from its transposed copy L.ATin (written by the forward
+    pass of a training step)."""
+    cdef int nr = _nr(dummy)
+    cdef Py_ssize_t m = bt.m, n_in = L.n_in, ld_m = bt.ld_m
+    cdef Py_ssize_t n_ib = (n_in + CNET_MR - 1) // CNET_MR
+    cdef Py_ssize_t n_sb = (m + nr - 1) // nr
+    cdef Py_ssize_t t, t_lo, t_hi, ib, sb, i0, s0, r, c, nc
+    cdef int mr
+    cdef const floating *rows[CNET_MR]
+    cdef const floating *W = <const floating *> L.W
+    cdef const floating *DT = <const floating *> L.DT
+    cdef const floating *AT = <const floating *> L.ATin
+    cdef floating *d_i
+    cdef floating *dt_i
+    cdef floating *D_p = <floating *> prev.D
+    cdef floating *DT_p = <floating *> prev.DT
+    _my_range(n_ib * n_sb, tid, nt, &t_lo, &t_hi)
+    for t in range(t_lo, t_hi):
+        ib = t // n_sb
+        sb = t - ib * n_sb
+        i0 = ib * CNET_MR
+        mr = <int> min(<Py_ssize_t> CNET_MR, n_in - i0)
+        for r in range(mr):
+            rows[r] = W + (i0 + r) * L.ld
+        s0 = sb * nr
+        # The activations below come transposed (L.ATin): row i is contiguous
+        # in s, as is row i of a DT_p panel, so sigma' is applied and stored
+        # a vector at a time (all nr columns: DT_p's columns s >= m are
+        # padding that no stored result reads); D_p is nr apart: copied.
+        dt_i = DT_p + _dt_at(prev, s0, i0, nr)
+        if floating is float:
+            cnet_backprop_rows_f32(L.n_out, rows, mr, DT + sb * L.n_out * nr, nr,
+                                   AT + i0 * ld_m + s0, ld_m, prev.act, dt_i, nr)
+        else:
+            cnet_backprop_rows_f64(L.n_out, rows, mr, DT + sb * L.n_out * nr, nr,
+                                   AT + i0 * ld_m + s0, ld_m, prev.act, dt_i, nr)
+        nc = min(<Py_ssize_t> nr, m - s0)
+        for r in range(mr):
+            d_i = D_p + _d_at(prev, s0, i0 + r, nr)
+            for c in range(nc):
+                d_i[c * nr] = dt_i[r * nr + c]
+
+
+cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
+                        floating decay, floating scale, int tid, int nt) noexcept nogil:
+    """W_out[j, i] := decay W_out[j, i] - scale sum_s D[s, j] in[s, i];
+    b_out[j] := b_out[j] - scale sum_s D[s, j].
+
+    The tile's A operand is in[:, i], i in a block of CNET_MR features.  Above
+    the first layer it is read from the transposed copy L.ATin (contiguous
+    in s, written by the forward pass below); the first layer's L.ATin holds
+    the batch in blocks of CNET_MR features (written by the gather), a
+    block's CNET_MR values of a sample side by side, or for small batches
+    is NULL: the update then reads the gathered rows Xin in place.  Tiles
+    write their full width: in padding columns D is 0, so W_out stays 0
+    there."""
+    cdef int nr = _nr(<floating *> NULL)
+    cdef Py_ssize_t m = bt.m, n_in = L.n_in, n_out = L.n_out, ld = L.ld
+    cdef Py_ssize_t n_ib = (n_in + CNET_MR - 1) // CNET_MR
+    cdef Py_ssize_t n_jb = (n_out + nr - 1) // nr
+    cdef Py_ssize_t t, t_lo, t_hi, ib, jb, i0, j0, c, nc, s, r
+    cdef int mr
+    cdef const floating *rows[CNET_MR]
+    cdef const floating *AT = <const floating *> L.ATin
+    # where in[:, i0] starts, strides of in[:, i] over i and over s
+    cdef Py_ssize_t a_blk = CNET_MR * bt.ld_m, a_rs = bt.ld_m, a_ks = 1
+    cdef const floating *D = <const floating *> L.D
+    cdef floating *W_out = <floating *> L.W_out
+    cdef floating *b_out = <floating *> L.b_out
+    # Training keeps the packed copy current; a gradient leaves W (and Wp) be.
+    cdef floating *Wp = <floating *> L.Wp if L.W_out == L.W else NULL
+    cdef floating acc
+    cdef Py_ssize_t pf_lo = 0, pf_hi = 0, pf_row_lines = 1, pf_total = 0, pf_next = 0
+    cdef Py_ssize_t pf_per_tile = 0, pf_end, pf_line = 0, pf_s = 0
+    cdef const char *pf_row = NULL
+    if prev == NULL and bt.next_m > 0:
+        # Fetch the next batch's rows of X a few cache lines per tile, each
+        # thread the rows it will gather.  Issued all at once, hundreds of
+        # misses fill the load queue and the core waits for them (measured:
+        # as long as the gather they save); spread over this phase, they
+        # arrive in the shadow of its arithmetic.
+        _my_range(bt.next_m, tid, nt, &pf_lo, &pf_hi)
+        pf_row_lines = (n_in * <Py_ssize_t> sizeof(floating) + 63) // 64
+        # each row's first line was asked for by the gather (_gather_phase)
+        pf_total = (pf_hi - pf_lo) * (pf_row_lines - 1)
+        pf_line = 1
+        pf_s = bt.m + pf_lo  # the sample being fetched, and its row of X
+        if pf_total > 0:
+            pf_row = <const char *> (<const floating *> bt.X + bt.idx[pf_s] * bt.x_ld)
+    if prev == NULL and AT != NULL:
+        a_blk, a_rs, a_ks = L.m_cap * CNET_MR, 1, CNET_MR
+    elif prev == NULL:
+        AT, a_blk, a_rs, a_ks = <const floating *> bt.Xin, CNET_MR, 1, n_in
+    _my_range(n_ib * n_jb, tid, nt, &t_lo, &t_hi)
+    if pf_total > 0:
+        pf_per_tile = pf_total // max(t_hi - t_lo, 1) + 1
+    # The tile's coordinates and the prefetch cursor are counted on, not
+    # divided out: a 64-bit division takes ~15 cycles, and with several per
+    # tile (of only 10 steps in the book's job) they cost its epoch 5-6%.
+    ib = t_lo // n_jb
+    jb = t_lo - ib * n_jb
+    for t in range(t_lo, t_hi):
+        pf_end = min(pf_next + pf_per_tile, pf_total)
+        while pf_next < pf_end:
+            cnet_prefetch(pf_row + pf_line * 64, 1)
+            pf_next += 1
+            pf_line += 1
+            if pf_line == pf_row_lines and pf_next < pf_total:
+                pf_line = 1
+                pf_s += 1
+                pf_row = <const char *> (<const floating *> bt.X + bt.idx[pf_s] * bt.x_ld)
+        # Row-block major: the block of A (CNET_MR features of m samples, a
+        # few KB) stays in L1 while the tile walks
+        # along rows of W, which the prefetchers then stream as plain rows;
+        # the D panels (all of D is m x ld, a few hundred KB) come from L2.
+        # Measured: 1.2-1.3x faster than panel-major on 784x512, m = 128.
+        i0 = ib * CNET_MR
+        j0 = jb * nr
+        mr = <int> min(<Py_ssize_t> CNET_MR, n_in - i0)
+        for r in range(mr):
+            rows[r] = AT + ib * a_blk + r * a_rs
+        _update_rows(m, rows, a_ks, mr, D + jb * L.m_cap * nr, nr, W_out + i0 * ld + j0, ld,
+                     decay, scale, Wp + (jb * n_in + i0) * nr if Wp != NULL else NULL)
+        if ib == 0:  # the owner of a column block's first tile owns its biases
+            nc = min(<Py_ssize_t> nr, n_out - j0)
+            for c in range(nc):
+                acc = 0
+                for s in range(m):
+                    acc = acc + D[_d_at(L, s, j0 + c, nr)]
+                b_out[j0 + c] = b_out[j0 + c] - scale * acc
+        jb += 1
+        if jb == n_jb:
+            jb = 0
+            ib += 1
+
+
