@@ -153,7 +153,7 @@ def overfitting(network2, data):
         monitor_evaluation_cost=True, monitor_evaluation_accuracy=True,
         monitor_training_cost=True, monitor_training_accuracy=True, **quiet(network2))
     return {"training accuracy, last": tr_acc[-1], "test accuracy, best": max(ev_acc),
-            "training cost, last": round(tr_cost[-1], 5)}
+            "training cost, last": round(float(tr_cost[-1]), 5)}
 
 
 def weight_initialization(network2, data):
@@ -178,8 +178,8 @@ def multiple_eta(network2, data):
         _, _, tr_cost, _ = net.SGD(training_data, 30, 10, eta, lmbda=5.0,
                                    evaluation_data=validation_data,
                                    monitor_training_cost=True, **quiet(network2))
-        costs[f"eta {eta}: training cost, epochs 1 and 30"] = [round(tr_cost[0], 4),
-                                                              round(tr_cost[-1], 4)]
+        costs[f"eta {eta}: training cost, epochs 1 and 30"] = [round(float(tr_cost[0]), 4),
+                                                              round(float(tr_cost[-1]), 4)]
     return costs
 
 

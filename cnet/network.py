@@ -248,11 +248,15 @@ class Network(BookMethods):
 
     def _mean_cost(self, X, T, labels, lmbda, n_threads):
         """cost() on checked arrays: T targets, or None and labels."""
-        A = self._forward(X, n_threads)
+        return self._cost_of_outputs(self._forward(X, n_threads), T, labels, lmbda)
+
+    def _cost_of_outputs(self, A, T, labels, lmbda):
+        """The mean cost of outputs A (n, n_out) for targets T, or None and
+        labels, plus the L2 term."""
         if T is None:
             T = np.eye(self.sizes[-1], dtype=self.dtype)[labels]
         mean = float(np.mean(self._cost.fn(A, T), dtype=np.float64))
-        return mean + self._l2_term(lmbda, X.shape[0])
+        return mean + self._l2_term(lmbda, A.shape[0])
 
     def gradient(self, X, y, n_threads=None):
         """Mean gradient of the cost (no L2 term) over the samples.

@@ -203,35 +203,43 @@ class _BookRun:
                 + (("val_accuracy",) if self.evald is not None
                    and m["monitor_evaluation_accuracy"] else ()))
 
-    def correct(self, data):
-        X, T, labels = data
-        predicted = labels_of(self.net._forward(X, self.n_threads))
-        return int(np.sum(predicted == (labels if labels is not None else labels_of(T))))
-
-    def total(self, data):
-        X, T, labels = data
-        return self.net._mean_cost(X, T, labels, self.lmbda, self.n_threads)
-
     def measure(self, epoch):
         """After each epoch: what is monitored, into the lists and the
-        history row (accuracies there as fractions)."""
+        history row (accuracies there as fractions).  One forward pass per
+        data set, whether its cost, its accuracy or both are monitored."""
         m, row = self.monitor, {}
         ev_cost, ev_acc, tr_cost, tr_acc = self.lists
+        outputs = {}
+
+        def output(data):
+            if id(data) not in outputs:
+                outputs[id(data)] = self.net._forward(data[0], self.n_threads)
+            return outputs[id(data)]
+
+        def correct(data):
+            X, T, labels = data
+            return int(np.sum(labels_of(output(data))
+                              == (labels if labels is not None else labels_of(T))))
+
+        def total(data):
+            X, T, labels = data
+            return self.net._cost_of_outputs(output(data), T, labels, self.lmbda)
+
         test, evald, n = self.test, self.evald, self.train[0].shape[0]
         if self.measure_test:
-            self.test_correct = self.correct(test)
+            self.test_correct = correct(test)
             row["test_accuracy"] = self.test_correct / test[0].shape[0]
         if m["monitor_training_cost"]:
-            tr_cost.append(self.total(self.train))
+            tr_cost.append(total(self.train))
             row["training_cost"] = tr_cost[-1]
         if m["monitor_training_accuracy"]:
-            tr_acc.append(self.correct(self.train))
+            tr_acc.append(correct(self.train))
             row["train_accuracy"] = tr_acc[-1] / n
         if evald is not None and m["monitor_evaluation_cost"]:
-            ev_cost.append(self.total(evald))
+            ev_cost.append(total(evald))
             row["val_cost"] = ev_cost[-1]
         if evald is not None and m["monitor_evaluation_accuracy"]:
-            ev_acc.append(self.correct(evald))
+            ev_acc.append(correct(evald))
             row["val_accuracy"] = ev_acc[-1] / evald[0].shape[0]
         return row
 
