@@ -39,7 +39,6 @@ def _openmp_flags(compiler):
     ctype = compiler.compiler_type
     if ctype == "msvc":
         return ["/openmp"], []
-    cc = " ".join(getattr(compiler, "compiler", []) or [])
     if sys.platform == "darwin":
         # Apple clang has no -fopenmp driver flag; libomp comes from Homebrew
         # (CNET_LIBOMP_PREFIX, else `brew --prefix libomp`); see README.

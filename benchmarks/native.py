@@ -45,6 +45,7 @@ def build(target, native):
 def child(job, n, epochs):
     """Runs in the child: train, print the median epoch time as JSON."""
     import numpy as np
+
     import cnet
     from cnet import datasets
 

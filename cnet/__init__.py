@@ -17,16 +17,14 @@ except ImportError as _exc:
     from ._unbuilt import explain as _explain
     raise ImportError(_explain(__file__, _exc)) from None
 
-from . import datasets
+from . import callbacks, datasets
 from ._config import config, show_config
+from ._gradcheck import gradcheck
 from ._openmp_helpers import openmp_enabled
 from .costs import CrossEntropyCost, LogLikelihoodCost, QuadraticCost
 from .network import Network
-from .training import DivergenceError, History
-from .training import StopTraining
 from .saving import ModelFileError, load
-from . import callbacks
-from ._gradcheck import gradcheck
+from .training import DivergenceError, History, StopTraining
 
 __all__ = [
     "Network", "History", "DivergenceError", "QuadraticCost", "CrossEntropyCost",

@@ -1,6 +1,6 @@
 """What this build of cnet is: version, OpenMP, instruction set, threads."""
 from ._dispatch import kernels, runnable
-from ._openmp_helpers import openmp_enabled, max_threads
+from ._openmp_helpers import max_threads, openmp_enabled
 from ._threads import cpu_count, resolve_n_threads
 
 

@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from ._validation import check_X, check_float, check_int, check_seed
+from ._validation import check_float, check_int, check_seed, check_X
 from .network import Network
 
 __all__ = ["gradcheck", "GradCheck"]

@@ -1,6 +1,6 @@
 """How many threads a kernel call gets."""
-import os
 import numbers
+import os
 
 from ._openmp_helpers import max_threads, openmp_enabled
 from ._validation import describe

@@ -35,6 +35,7 @@ import time
 import numpy as np
 
 import cnet
+
 from . import datasets, reference
 
 try:
@@ -306,9 +307,9 @@ def main(argv=None):
             probe[(dtype, threads, job)] = statistics.median(rates)
         return {name: statistics.median(t) for name, t in times.items()}
 
-    print(f"cnet {cnet.__version__} ({cnet.config()['simd']}, OpenMP "
-          f"{'on' if cnet.openmp_enabled() else 'off'}); {platform.processor() or platform.machine()}; "
-          f"data: {source}")
+    openmp = "on" if cnet.openmp_enabled() else "off"
+    print(f"cnet {cnet.__version__} ({cnet.config()['simd']}, OpenMP {openmp}); "
+          f"{platform.processor() or platform.machine()}; data: {source}")
     print(f"GEMM probe, 1 thread: float32 {gemm('float32', 1):.1f} GFLOP/s, "
           f"float64 {gemm('float64', 1):.1f} GFLOP/s; 2 threads: float32 "
           f"{gemm('float32', 2):.1f} GFLOP/s", flush=True)

@@ -21,8 +21,18 @@ from ._interrupts import deliver, watching
 from ._params import Parameters
 from ._progress import EpochPrinter, EpochProgress
 from ._threads import network_flops, resolve_n_threads, threads_for_work
-from ._validation import (check_bool, check_dtype, check_eta, check_float, check_int,
-                          check_seed, check_sizes, check_X, check_y, labels_of)
+from ._validation import (
+    check_bool,
+    check_dtype,
+    check_eta,
+    check_float,
+    check_int,
+    check_seed,
+    check_sizes,
+    check_X,
+    check_y,
+    labels_of,
+)
 from ._workspace import Workspace
 from .book._surface import BookMethods
 from .initializers import INITS, initial_parameters

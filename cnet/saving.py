@@ -363,7 +363,9 @@ def _read_npz(path):
 
 
 def _brief(sizes):
-    return sizes if len(sizes) <= 12 else f"[{sizes[0]}, ... {len(sizes) - 2} more ..., {sizes[-1]}]"
+    if len(sizes) <= 12:
+        return sizes
+    return f"[{sizes[0]}, ... {len(sizes) - 2} more ..., {sizes[-1]}]"
 
 
 def _read_entry(path, archive, info, name, shape=None, dtype=None, sizes=None):
@@ -422,16 +424,17 @@ def _parse_metadata(path, entry):
     if not isinstance(meta, dict):
         _fail(path, "the metadata must be a JSON object")
     if meta.get("format") != FORMAT_NAME:
-        _fail(path, f"not a cnet model file (metadata format {_short(repr(meta.get('format')), 60)}, "
-                    f"expected {FORMAT_NAME!r})")
+        found = _short(repr(meta.get("format")), 60)
+        _fail(path, f"not a cnet model file (metadata format {found}, expected {FORMAT_NAME!r})")
     version = meta.get("format_version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         _fail(path, f"invalid format_version {_short(repr(version), 60)} in the metadata")
     if version > FORMAT_VERSION:
         from . import __version__
-        _fail(path, f"the file was written by cnet {_short(str(meta.get('cnet_version', '?')), 40)} "
-                    f"in model format version {version}; this cnet {__version__} reads versions "
-                    f"up to {FORMAT_VERSION}. Upgrade cnet (pip install --upgrade cnet-nn) to load it")
+        writer = _short(str(meta.get("cnet_version", "?")), 40)
+        _fail(path, f"the file was written by cnet {writer} in model format version {version}; "
+                    f"this cnet {__version__} reads versions up to {FORMAT_VERSION}. Upgrade cnet "
+                    f"(pip install --upgrade cnet-nn) to load it")
     for key in ("sizes", "activation", "output_activation", "cost", "init", "dtype"):
         if key not in meta:
             _fail(path, f"the metadata lacks {key!r}")
@@ -451,8 +454,8 @@ def _check_names(path, meta):
                          ("cost", tuple(costs.COSTS)), ("init", INITS),
                          ("dtype", tuple(dt.name for dt in FLOAT_DTYPES))):
         if meta[key] not in allowed:
-            _fail(path, f"unknown {key} {_short(repr(meta[key]), 60)} in the metadata (this cnet knows "
-                        f"{', '.join(map(repr, allowed))}; a newer cnet may know more)")
+            _fail(path, f"unknown {key} {_short(repr(meta[key]), 60)} in the metadata (this cnet "
+                        f"knows {', '.join(map(repr, allowed))}; a newer cnet may know more)")
 
 
 # The class load() builds: cnet.Network, which registers itself (@builds),
@@ -531,7 +534,8 @@ def read_network2_json(path):
             except (ValueError, TypeError, OverflowError, RecursionError):
                 _fail(path, f"{key}[{l}] is not a rectangular array of numbers")
             if arr.shape not in shapes:
-                _fail(path, f"{key}[{l}] has shape {arr.shape}, but sizes={sizes} needs {shapes[0]}")
+                _fail(path, f"{key}[{l}] has shape {arr.shape}, but sizes={sizes} needs "
+                            f"{shapes[0]}")
             if not np.isfinite(arr).all():
                 _fail(path, f"{key}[{l}] contains NaN or infinity")
             out.append(arr)

@@ -10,8 +10,8 @@ import time
 import numpy as np
 
 from ._dispatch import kernels
-from ._threads import network_flops, resolve_n_threads, threads_for_work
 from ._interrupts import deliver, watching
+from ._threads import network_flops, resolve_n_threads, threads_for_work
 from ._validation import check_decay, check_eta, describe
 from ._workspace import Workspace
 
@@ -264,7 +264,8 @@ def check_callbacks(callbacks):
     try:
         callbacks = list(callbacks)
     except TypeError:
-        raise TypeError(f"callbacks must be a list of callables; got {describe(callbacks)}") from None
+        raise TypeError(f"callbacks must be a list of callables; got "
+                        f"{describe(callbacks)}") from None
     for cb in callbacks:
         if not callable(cb):
             raise TypeError(f"callbacks must be callables cb(net, epoch, row); got {describe(cb)}")

@@ -135,5 +135,3 @@ cdef Py_ssize_t _forward_all(const Layer *layers, int n_layers, Batch proto,
         with parallel(num_threads=n_threads):
             _forward_all_thread(layers, n_layers, pb, n, chunk, out)
     return cnet_sync_result(proto.sync)
-
-

@@ -242,4 +242,3 @@ def update(const floating[:, ::1] X, const Py_ssize_t[::1] order, list spec,
     """W_out := decay W_out - scale sum_s D[s] X[order[s]]^T, b likewise."""
     _run_phase[floating](UPDATE, X, None, None, order, spec, 0, NULL, <floating> scale,
                          <floating> decay, n_threads)
-

@@ -231,5 +231,3 @@ cdef inline void _my_range(Py_ssize_t n, int tid, int nt,
     """Thread tid's contiguous share of n work items."""
     lo[0] = n * tid // nt
     hi[0] = n * (tid + 1) // nt
-
-

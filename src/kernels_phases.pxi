@@ -297,5 +297,3 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
         if jb == n_jb:
             jb = 0
             ib += 1
-
-

@@ -71,7 +71,8 @@ def test_backprop_matches_finite_differences(hidden, output, cost, depth):
     numeric = np.concatenate([g.ravel() for g in num_b + num_w])
     # Guard: a zero gradient would agree with anything.
     assert np.linalg.norm(numeric) > 1e-4
-    rel = np.linalg.norm(analytic - numeric) / max(np.linalg.norm(analytic), np.linalg.norm(numeric))
+    rel = (np.linalg.norm(analytic - numeric)
+           / max(np.linalg.norm(analytic), np.linalg.norm(numeric)))
     assert rel < 1e-6, f"relative error {rel:.2e}"
     for got, want in zip(nabla_w, net.weights):
         assert got.shape == want.shape

@@ -29,7 +29,8 @@ def test_fit_peak_memory_within_ten_percent_of_the_data(data, batch_size):
     X, y = data
     net = cnet.Network([784, 64, 10], dtype="float32", seed=0)
     peak = _peak(lambda: net.fit(X, y, epochs=2, batch_size=batch_size, eta=0.1))
-    assert peak < 0.10 * X.nbytes, f"fit allocated {peak / 1e6:.1f} MB for {X.nbytes / 1e6:.1f} MB of X"
+    assert peak < 0.10 * X.nbytes, \
+        f"fit allocated {peak / 1e6:.1f} MB for {X.nbytes / 1e6:.1f} MB of X"
 
 
 def test_forward_does_not_copy_float32_data(data):

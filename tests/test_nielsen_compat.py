@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-import cnet as network  # the whole point
 import cnet
-
+import cnet as network  # the whole point
 
 # ------------------------------------------------ the book's code, in NumPy
 

@@ -13,9 +13,10 @@ import pytest
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 
+from matplotlib.figure import Figure  # noqa: E402
+
 import cnet  # noqa: E402
 from cnet import plot  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -15,8 +15,16 @@ import sys
 import numpy as np
 
 from .._threads import resolve_n_threads
-from .._validation import (check_bool, check_decay, check_eta, check_float, check_int,
-                           check_X, describe, labels_of)
+from .._validation import (
+    check_bool,
+    check_decay,
+    check_eta,
+    check_float,
+    check_int,
+    check_X,
+    describe,
+    labels_of,
+)
 from ..training import History, check_callbacks, sgd_step, train
 
 # Monitor flags of network2.py's SGD, in its order.
@@ -99,7 +107,8 @@ class BookMethods:
             try:
                 Y = np.stack([np.ravel(y) for y in ys])
             except ValueError:
-                raise ValueError(f"the y of every pair in {name} must have the same shape") from None
+                raise ValueError(f"the y of every pair in {name} must have the same "
+                                 f"shape") from None
             T, labels = self._check_y(Y, X.shape[0], self.sizes[-1], self.dtype, name)
         return X, T, (labels if T is None else None)
 

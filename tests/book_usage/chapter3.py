@@ -2,6 +2,7 @@
 import json
 
 import mnist_loader
+
 training_data, validation_data, test_data = \
     mnist_loader.load_data_wrapper()
 import network2
@@ -36,5 +37,5 @@ ev_cost, ev_acc, tr_cost, tr_acc = net.SGD(
     monitor_evaluation_accuracy=True)
 
 print("RESULT " + json.dumps({
-    "cross_entropy": cross_entropy, "overfit": overfit, "regularized": regularized, "improved_init_best": max(ev_acc),
-    "n_epochs_improved": len(ev_acc)}))
+    "cross_entropy": cross_entropy, "overfit": overfit, "regularized": regularized,
+    "improved_init_best": max(ev_acc), "n_epochs_improved": len(ev_acc)}))

@@ -11,11 +11,11 @@ import sys
 
 # My library
 sys.path.append("../src/")  # as the book's fig scripts; here the modules sit beside
+# Third-party libraries
+import matplotlib
 import mnist_loader
 import network2
 
-# Third-party libraries
-import matplotlib
 matplotlib.use("Agg")  # no screen in the tests; plt.show() is then a no-op
 import matplotlib.pyplot as plt
 import numpy as np

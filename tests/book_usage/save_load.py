@@ -2,10 +2,9 @@
 import json
 import sys
 
-import numpy as np
-
 import mnist_loader
 import network2
+import numpy as np
 
 # A file in network2.py's format (written by hand) loads, and predicts.
 net = network2.load("network2_format.json")
