@@ -6,7 +6,8 @@ OpenMP.
     >>> net = cnet.Network([784, 30, 10], seed=1)          # network.py defaults
     >>> history = net.fit(X, y, epochs=30, batch_size=10, eta=3.0)
 
-Nielsen's book code runs unchanged with ``import cnet as network``.
+Nielsen's book code runs unchanged on ``cnet.book`` (its network, network2
+and mnist_loader modules, drop-in), and ``import cnet as network`` still works.
 """
 __version__ = "0.1.0"
 
