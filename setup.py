@@ -105,7 +105,9 @@ class BuildExt(build_ext):
         os.makedirs(self.build_temp, exist_ok=True)
         with open(stamp, "w") as f:
             f.write(flags)
-        opt = ["/O2"] if self.compiler.compiler_type == "msvc" else ["-O3"]
+        # -fno-math-errno: sqrt in the optimizers' update loops (cnet_update.h)
+        # is vectorized only when it need not set errno; nothing reads errno.
+        opt = ["/O2"] if self.compiler.compiler_type == "msvc" else ["-O3", "-fno-math-errno"]
         for ext in self.extensions:
             ext.extra_compile_args = opt + cflags + ext.extra_compile_args
             ext.extra_link_args = ldflags + ext.extra_link_args

@@ -18,17 +18,18 @@ except ImportError as _exc:
     from ._unbuilt import explain as _explain
     raise ImportError(_explain(__file__, _exc)) from None
 
-from . import callbacks, datasets
+from . import callbacks, datasets, optimizers, schedules
 from ._config import config, show_config
 from ._gradcheck import gradcheck
 from ._openmp_helpers import openmp_enabled
 from .costs import CrossEntropyCost, LogLikelihoodCost, QuadraticCost
 from .network import Network
-from .saving import ModelFileError, load
+from .saving import ModelFileError, load, load_optimizer
 from .training import DivergenceError, History, StopTraining
 
 __all__ = [
     "Network", "History", "DivergenceError", "QuadraticCost", "CrossEntropyCost",
     "LogLikelihoodCost", "datasets", "show_config", "config", "openmp_enabled", "__version__",
 ]
-__all__ += ["load", "ModelFileError", "StopTraining", "callbacks", "gradcheck"]
+__all__ += ["load", "load_optimizer", "ModelFileError", "StopTraining", "callbacks", "gradcheck",
+            "optimizers", "schedules"]

@@ -157,3 +157,7 @@ class Parameters:
     def sum_of_squares(self):
         """sum over layers of ||W||^2 (weights only), in float64."""
         return sum(float(np.sum(w.astype(np.float64) ** 2)) for w in self._w_views)
+
+    def sum_of_abs(self):
+        """sum over layers of sum |W| (weights only), in float64."""
+        return sum(float(np.sum(np.abs(w), dtype=np.float64)) for w in self._w_views)

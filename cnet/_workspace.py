@@ -23,7 +23,9 @@ from ._dispatch import kernels
 
 # One layer's buffers, by name (the kernels read them so: _make_layers in
 # src/kernels_entry.pxi); a tuple too, in this order.
-LayerBuffers = namedtuple("LayerBuffers", "W b act A D DT W_out b_out Wp ATin Xin")
+# S1, S2, Sb1, Sb2: an optimizer's state for W and b (cnet/optimizers.py), or None.
+LayerBuffers = namedtuple("LayerBuffers", "W b act A D DT W_out b_out Wp ATin Xin S1 S2 Sb1 Sb2",
+                          defaults=(None, None, None, None))
 
 PAD = kernels.PAD
 MR = kernels.MR
@@ -55,7 +57,7 @@ class Workspace:
 
     Allocated once per training / inference call, never per mini-batch."""
 
-    def __init__(self, params, m_cap, gradients=None):
+    def __init__(self, params, m_cap, gradients=None, state=None):
         self.m_cap = m_cap
         ld_m = padded(m_cap)
         self.spec = []
@@ -75,8 +77,10 @@ class Workspace:
             else:
                 ATin = np.zeros((1, 1), dtype=Wt.dtype)
             Xin = np.zeros((m_cap, n_in), dtype=Wt.dtype) if l == 0 else None
+            S1, S2, Sb1, Sb2 = (None,) * 4 if state is None else state[l]
             self.spec.append(LayerBuffers(W=Wt, b=b, act=act_code, A=A, D=D, DT=DT, W_out=W_out,
-                                          b_out=b_out, Wp=Wp, ATin=ATin, Xin=Xin))
+                                          b_out=b_out, Wp=Wp, ATin=ATin, Xin=Xin, S1=S1, S2=S2,
+                                          Sb1=Sb1, Sb2=Sb2))
 
     def n_out(self, l):
         return self.spec[l].DT.shape[1]

@@ -194,6 +194,10 @@ class Checkpoint:
         "val_cost", ...) saves only when it improves on the best so far.
     mode : {"auto", "max", "min"}
         As for :class:`EarlyStopping`.
+    optimizer : cnet.optimizers.Optimizer or None
+        The optimizer passed to ``fit``: saved with the network (its state
+        too), so that training resumed from the file (``cnet.load`` and
+        ``cnet.load_optimizer``) goes on bit for bit.
 
     Each file's metadata ``info`` holds the epoch's row (epoch, costs,
     accuracy), so ``cnet.saving.load_with_metadata`` tells which epoch it is.
@@ -208,8 +212,9 @@ class Checkpoint:
         better model by a worse one when no monitor is set.
     """
 
-    def __init__(self, path, monitor=None, mode="auto"):
+    def __init__(self, path, monitor=None, mode="auto", optimizer=None):
         self.path = os.fspath(path)
+        self.optimizer = optimizer
         self._tracker = None if monitor is None else _Best(monitor, mode)
         self.monitor = monitor
         self.saved = []
@@ -231,7 +236,7 @@ class Checkpoint:
                 return False
             self._tracker.best, self._tracker.best_epoch = value, epoch
         path = self.path.format(**{**row, "epoch": epoch}) if "{" in self.path else self.path
-        save(net, path, info={**row, "epoch": epoch})
+        save(net, path, info={**row, "epoch": epoch}, optimizer=self.optimizer)
         self.saved.append((epoch, path))
         return False
 

@@ -15,7 +15,7 @@ want (``weights[l]`` and ``biases[l]`` are views of it).
 """
 import numpy as np
 
-from . import activations, costs, saving
+from . import activations, costs, optimizers, saving, schedules
 from ._dispatch import kernels
 from ._interrupts import deliver, watching
 from ._params import Parameters
@@ -171,6 +171,12 @@ class Network(BookMethods):
             return 0.0
         return 0.5 * lmbda / n * self._params.sum_of_squares()
 
+    def _l1_term(self, l1, n):
+        """(l1 / n) sum |W|, the L1 part of the regularised cost."""
+        if l1 == 0:
+            return 0.0
+        return l1 / n * self._params.sum_of_abs()
+
     # -- randomness -----------------------------------------------------------
     # Training asks these for its sample order and for the state to roll an
     # epoch back to; cnet.book's networks draw from where the book does
@@ -294,7 +300,8 @@ class Network(BookMethods):
         return nabla_b, nabla_w
 
     def fit(self, X, y, epochs, batch_size, eta, lmbda=0.0, validation_data=None,
-            shuffle=True, n_threads=None, verbose=False, callbacks=None):
+            shuffle=True, n_threads=None, verbose=False, callbacks=None, *, optimizer=None,
+            schedule=None, l1=0.0):
         """Train by mini-batch SGD.
 
         Parameters
@@ -330,6 +337,15 @@ class Network(BookMethods):
             history)``, called once at the start and at the normal end of the
             call.  Ready-made ones: :mod:`cnet.callbacks` (EarlyStopping,
             Checkpoint).
+        optimizer : str or cnet.optimizers.Optimizer, default plain SGD
+            "sgd", "momentum" (0.9), "nesterov", "adam", "adamw", "rmsprop",
+            or an instance (``cnet.optimizers.Adam(beta1=0.9)``), whose state
+            carries over to the next ``fit`` given the same instance.
+        schedule : cnet.schedules.Schedule, "constant", "adaptive" or callable
+            The eta of each epoch (``eta`` is the base rate); the rate used
+            is in ``history["eta"]``.
+        l1 : float >= 0
+            L1 regularisation: (l1 / n) sign(w) joins each weight's gradient.
 
         Returns
         -------
@@ -343,6 +359,7 @@ class Network(BookMethods):
                                                            "batch_size")
         shuffle = check_bool(shuffle, "shuffle")
         verbose = check_bool(verbose, "verbose")
+        optimizer, schedule, l1 = self._check_training(optimizer, schedule, l1)
         val = None
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
@@ -366,9 +383,16 @@ class Network(BookMethods):
             printer = [EpochPrinter(epochs, progress)] if verbose else []
             train(self, X, T, labels if T is None else None, epochs=epochs,
                   batch_size=batch_size, eta=eta, lmbda=lmbda, shuffle=shuffle,
-                  n_threads=n_threads, measure=measure if val is not None else None,
+                  n_threads=n_threads, optimizer=optimizer, schedule=schedule, l1=l1,
+                  measure=measure if val is not None else None,
                   callbacks=printer + callbacks, history=history)
         return history
+
+    @staticmethod
+    def _check_training(optimizer, schedule, l1):
+        """fit's and SGD's optimizer, schedule and l1, resolved and checked."""
+        return (optimizers.resolve(optimizer), schedules.resolve(schedule),
+                check_float(l1, "l1"))
 
     def _check_hyper(self, epochs, batch_size, eta, lmbda, batch_name):
         return (check_int(epochs, "epochs", 0), check_int(batch_size, batch_name, 1),
@@ -377,12 +401,14 @@ class Network(BookMethods):
 
     # -- saving -------------------------------------------------------------
 
-    def save(self, path, info=None):
+    def save(self, path, info=None, optimizer=None):
         """Write the network to ``path`` as a cnet model file (.npz, no pickle);
         read it back with :func:`cnet.load`.  The file appears complete or not
         at all (temporary file + rename).  ``info``: JSON-serialisable notes
-        kept in the file.  See :mod:`cnet.saving` for the format."""
-        saving.save(self, path, info=info)
+        kept in the file; ``optimizer``: the optimizer training the network,
+        kept with its state (:func:`cnet.load_optimizer` gives it back).  See
+        :mod:`cnet.saving` for the format."""
+        saving.save(self, path, info=info, optimizer=optimizer)
 
     def __repr__(self):
         return (f"Network({self.sizes}, activation={self.activation!r}, "

@@ -77,6 +77,20 @@ def gradients(weights, biases, acts, cost, X, Y):
     return nabla_b, nabla_w
 
 
+def optimizer_epoch(optimizer, state, weights, biases, acts, cost, X, Y, order, batch_size,
+                    eta, lmbda=0.0, l1=0.0):
+    """One epoch with an optimizer's rule (cnet.optimizers): each mini-batch's
+    mean gradient, then ``optimizer.reference_step`` with L2 ``lmbda / n``
+    and L1 ``l1 / n``.  ``state``: a dict the optimizer keeps its NumPy
+    state in, the same dict for every epoch."""
+    n = X.shape[0]
+    for start in range(0, n, batch_size):
+        idx = order[start:start + batch_size]
+        nabla_b, nabla_w = gradients(weights, biases, acts, cost, X[idx], Y[idx])
+        optimizer.reference_step(weights, biases, nabla_w, nabla_b, eta, lmbda / n, l1 / n,
+                                 state=state)
+
+
 def sgd_epoch(weights, biases, acts, cost, X, Y, order, batch_size, eta, lmbda=0.0):
     """One epoch of mini-batch SGD, one matrix product per layer per batch."""
     n = X.shape[0]

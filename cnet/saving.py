@@ -51,12 +51,15 @@ from ._validation import FLOAT_DTYPES
 from .initializers import INITS
 
 FORMAT_NAME = "cnet-model"
-FORMAT_VERSION = 1  # bump when a reader of the old version would misread a new file
+# Bump when a reader of the old version would misread a new file, or refuse
+# it without saying why.  2: an optimizer's state may follow the parameters.
+FORMAT_VERSION = 2
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _NIELSEN_COSTS = {"QuadraticCost": "quadratic", "CrossEntropyCost": "cross_entropy"}
 
-__all__ = ["ModelFileError", "save", "load", "load_with_metadata", "FORMAT_VERSION"]
+__all__ = ["ModelFileError", "save", "load", "load_with_metadata", "load_optimizer",
+           "FORMAT_VERSION"]
 
 
 class ModelFileError(ValueError):
@@ -71,7 +74,7 @@ class ModelFileError(ValueError):
 
 # -- saving -----------------------------------------------------------------------
 
-def save(net, path, info=None):
+def save(net, path, info=None, optimizer=None):
     """Write ``net`` to ``path`` as a cnet model file (``.npz``, no pickle).
 
     The file is written to exactly ``path`` (no suffix is added).  It appears
@@ -85,6 +88,11 @@ def save(net, path, info=None):
     info : dict or None
         Extra JSON-serialisable notes stored under ``metadata["info"]``
         (the command line records how the network was trained).
+    optimizer : cnet.optimizers.Optimizer or None
+        Also store the optimizer that trains ``net``: its class,
+        hyper-parameters, step count and state (entries ``O{s}W{l}``,
+        ``O{s}b{l}``), so that :func:`load_optimizer` gives it back and
+        training goes on bit for bit as if it had not stopped.
 
     Raises
     ------
@@ -106,7 +114,8 @@ def save(net, path, info=None):
     # then the checks load() makes: a file save() writes is one load() reads.
     with net.parameters.in_use("saving"):
         weights, biases = net.parameters.copies()  # checks arrays put in net.weights by hand
-        metadata = _metadata(net, info)
+        opt_meta, opt_arrays = _optimizer_part(optimizer, net)
+        metadata = _metadata(net, info, opt_meta)
     problem = check_parameters(net.sizes, net.dtype, weights, biases)
     if problem is None and len(metadata) * 4 > MAX_METADATA_BYTES:
         problem = (f"the metadata (info) is {len(metadata) * 4:,} bytes as stored, more than "
@@ -117,10 +126,33 @@ def save(net, path, info=None):
     for l, (W, b) in enumerate(zip(weights, biases)):
         arrays[f"W{l}"] = W
         arrays[f"b{l}"] = b
+    arrays.update(opt_arrays)
     _atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
-def _metadata(net, info):
+def _optimizer_part(optimizer, net):
+    """The metadata and arrays of an optimizer's state, in the public layout."""
+    from . import optimizers
+
+    if optimizer is None:
+        return None, {}
+    if not isinstance(optimizer, optimizers.Optimizer):
+        raise TypeError(f"optimizer must be a cnet.optimizers instance; got "
+                        f"{type(optimizer).__name__}")
+    arrays = {}
+    if optimizer.state is not None:
+        optimizer.bind(net.parameters)  # the same shape, or ValueError
+        n = len(net.sizes) - 1
+        for l, n_out in enumerate(net.sizes[1:]):
+            for k, (Sw, Sb) in enumerate(zip(optimizer.state[l], optimizer.state[n + l])):
+                arrays[f"O{k}W{l}"] = np.array(Sw[:, :n_out].T, order="C")
+                arrays[f"O{k}b{l}"] = np.array(Sb[:n_out])
+    meta = {"class": type(optimizer).__name__, "config": optimizer.get_config(),
+            "t": int(optimizer.t), "slots": optimizer.n_slots if arrays else 0}
+    return meta, arrays
+
+
+def _metadata(net, info, optimizer=None):
     from . import __version__
 
     seed = net.seed if isinstance(net.seed, (int, np.integer)) and \
@@ -140,6 +172,8 @@ def _metadata(net, info):
         "rng": state if state.get("bit_generator") == "PCG64" else None,
         "info": info,
     }
+    if optimizer is not None:
+        meta["optimizer"] = optimizer
     try:
         return json.dumps(meta, allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -243,9 +277,48 @@ def load(path):
     return load_with_metadata(path)[0]
 
 
+def load_optimizer(path):
+    """The optimizer saved with a network (``net.save(path, optimizer=opt)``),
+    with its hyper-parameters, step count and state: pass it to ``fit`` on
+    the network ``load(path)`` gives, and training goes on as if it had never
+    stopped.  None if the file holds no optimizer.
+
+    Raises
+    ------
+    FileNotFoundError, ModelFileError
+        As :func:`load`.
+    """
+    from . import optimizers
+
+    net, meta, state = _load(path)
+    opt_meta = meta.get("optimizer")
+    if opt_meta is None:
+        return None
+    classes = {c.__name__: c for c in (optimizers.SGD, optimizers.Adam, optimizers.AdamW,
+                                       optimizers.RMSprop)}
+    opt = classes[opt_meta["class"]](**opt_meta["config"])
+    opt.t = opt_meta["t"]
+    if opt_meta["slots"]:
+        opt.bind(net.parameters)  # allocates zeroed state in the kernels' layout
+        n = len(net.sizes) - 1
+        for l, n_out in enumerate(net.sizes[1:]):
+            arrays = state[l]
+            for k in range(opt.n_slots):
+                opt.state[l][k][:, :n_out] = arrays[2 * k].T
+                opt.state[n + l][k][:n_out] = arrays[2 * k + 1]
+    return opt
+
+
 def load_with_metadata(path):
     """Like :func:`load`, but return ``(net, metadata)``: the file's metadata
     dict (for a network2.py file, one in the same form built from its contents)."""
+    net, meta, _ = _load(path)
+    return net, meta
+
+
+def _load(path):
+    """(net, metadata, the optimizer's state per layer: [O0W, O0b, O1W, ...],
+    empty lists if none)."""
     path = os.fspath(path)
     with open_regular(path, "model file", ModelFileError) as f:
         head = f.read(4)
@@ -332,9 +405,11 @@ def _read_npz(path):
             sizes = meta["sizes"]
             dtype = np.dtype(meta["dtype"])
             n_layers = len(sizes) - 1
-            if 2 * n_layers + 1 != len(entries) or not all(
-                    f"{p}{l}" in entries for p in "Wb" for l in range(n_layers)):
-                expected = {"metadata"} | {f"{p}{l}" for p in "Wb"
+            slots = meta["optimizer"]["slots"] if "optimizer" in meta else 0
+            prefixes = ["W", "b"] + [f"O{k}{p}" for k in range(slots) for p in "Wb"]
+            if len(prefixes) * n_layers + 1 != len(entries) or not all(
+                    f"{p}{l}" in entries for p in prefixes for l in range(n_layers)):
+                expected = {"metadata"} | {f"{p}{l}" for p in prefixes
                                            for l in range(min(n_layers, len(entries)))}
                 parts = []
                 if n_layers > len(entries) or expected - set(entries):
@@ -345,7 +420,7 @@ def _read_npz(path):
                     parts.append("unexpected " + ", ".join(unexpected[:10])
                                  + (", ..." if len(unexpected) > 10 else ""))
                 _fail(path, f"entries do not match sizes={_brief(sizes)}: {'; '.join(parts)}")
-            need = _parameter_bytes(sizes, dtype)
+            need = _parameter_bytes(sizes, dtype) * (1 + slots)
             if need > MAX_INFLATION * file_size + (1 << 20):
                 _fail(path, f"sizes={_brief(sizes)} need {need:,} bytes of parameters, but "
                             f"the file holds only {file_size:,} bytes: damaged or not a "
@@ -356,10 +431,17 @@ def _read_npz(path):
                                            (n_out, n_in), dtype, sizes))
                 biases.append(_read_entry(path, archive, entries[f"b{l}"], f"b{l}",
                                           (n_out,), dtype, sizes))
+            state = [[_read_entry(path, archive, entries[f"O{k}{p}{l}"], f"O{k}{p}{l}",
+                                  (n_out, n_in) if p == "W" else (n_out,), dtype, sizes)
+                      for k in range(slots) for p in "Wb"]
+                     for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]))]
     problem = check_parameters(sizes, dtype, weights, biases)
+    for l, arrays in enumerate(state):
+        if problem is None and not all(np.isfinite(a).all() for a in arrays):
+            problem = f"the optimizer's state of layer {l} contains NaN or infinity"
     if problem:
         _fail(path, problem)
-    return _build(path, meta, weights, biases), meta
+    return _build(path, meta, weights, biases), meta, state
 
 
 def _brief(sizes):
@@ -444,7 +526,32 @@ def _parse_metadata(path, entry):
         _fail(path, f"invalid sizes {_short(repr(sizes), 100)} in the metadata: expected a "
                     f"list of at least two positive integers")
     _check_names(path, meta)
+    if "optimizer" in meta:
+        _check_optimizer(path, meta["optimizer"])
     return meta
+
+
+def _check_optimizer(path, opt):
+    """The optimizer's metadata: a known class whose constructor accepts the
+    config, a step count, and the number of state arrays that class keeps."""
+    from . import optimizers
+
+    classes = {c.__name__: c for c in (optimizers.SGD, optimizers.Adam, optimizers.AdamW,
+                                       optimizers.RMSprop)}
+    if not isinstance(opt, dict) or opt.get("class") not in classes \
+            or not isinstance(opt.get("config"), dict):
+        _fail(path, f"invalid optimizer in the metadata: {_short(repr(opt), 100)} (expected a "
+                    f"class among {', '.join(classes)} and its config)")
+    try:
+        made = classes[opt["class"]](**opt["config"])
+    except (TypeError, ValueError) as exc:
+        _fail(path, f"invalid optimizer config in the metadata: {exc}")
+    t, slots = opt.get("t"), opt.get("slots")
+    if isinstance(t, bool) or not isinstance(t, int) or t < 0:
+        _fail(path, f"invalid optimizer step count {_short(repr(t), 40)} in the metadata")
+    if slots not in (0, made.n_slots):
+        _fail(path, f"the metadata says the {opt['class']} keeps {_short(repr(slots), 20)} "
+                    f"state arrays per parameter; it keeps {made.n_slots}")
 
 
 def _check_names(path, meta):
@@ -494,7 +601,7 @@ def _load_nielsen_json(path):
     meta = {"format": "network2.py JSON", "sizes": sizes, "activation": "sigmoid",
             "output_activation": "sigmoid", "cost": _NIELSEN_COSTS[cost_name],
             "init": "scaled_normal", "dtype": "float64", "seed": None, "rng": None, "info": None}
-    return _build(path, meta, weights, biases), meta
+    return _build(path, meta, weights, biases), meta, []
 
 
 def read_network2_json(path):

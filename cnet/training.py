@@ -6,6 +6,7 @@ every mini-batch of the epoch, forward and backward through all layers,
 without the GIL.
 """
 import time
+from collections import namedtuple
 
 import numpy as np
 
@@ -98,7 +99,7 @@ COST_GROWTH = 1e6
 def weight_limit(net):
     """The largest |parameter| training may reach from here; refuses
     parameters edited in place to NaN/inf (they cannot train)."""
-    big = net._params.max_abs()
+    big = net.parameters.max_abs()
     if big is None:
         raise ValueError("the network's weights or biases hold NaN or infinity (edited in "
                          "place?): assign finite values before training")
@@ -109,7 +110,7 @@ def divergence(net, cost, first_cost, limit):
     """What went wrong, or None if the step looks sane."""
     if not np.isfinite(cost):
         return "the cost became NaN or infinite"
-    big = net._params.max_abs()
+    big = net.parameters.max_abs()
     if big is None:
         return "a weight became NaN or infinite"
     if big > limit:
@@ -121,46 +122,65 @@ def divergence(net, cost, first_cost, limit):
 
 
 class _Start:
-    """The parameters and random generator as they were at a step's start."""
+    """The parameters, random generator and optimizer state as they were at
+    a step's start."""
 
-    def __init__(self, net):
-        self.net = net
+    def __init__(self, net, optimizer=None):
+        self.net, self.optimizer = net, optimizer
         self.random_state = net._random_state()
-        self.params = net._params.snapshot()
+        self.params = net.parameters.snapshot()
+        self.opt_state = optimizer.snapshot() if optimizer is not None else None
 
     def restore(self):
-        self.net._params.restore(self.params)
+        self.net.parameters.restore(self.params)
         self.net._set_random_state(self.random_state)
+        if self.optimizer is not None:
+            self.optimizer.restore(self.opt_state)
 
 
-def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_threads):
-    """Run the epochs; yield (epoch index, mean training cost, seconds, threads
-    used, undo) after each, undo() putting the parameters and the random
-    generator back as they were before that epoch (for a caller interrupted
-    before it recorded the epoch).
+# What sgd_epochs yields after each epoch.
+Epoch = namedtuple("Epoch", "index cost seconds threads eta undo")
+
+
+def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_threads,
+               optimizer=None, schedule=None, l1=0.0):
+    """Run the epochs; yield an :data:`Epoch` after each: its index, the mean
+    training cost, seconds, threads used, the eta it used, and undo(), which
+    puts the parameters, the random generator and the optimizer's state back
+    as they were before that epoch (for a caller interrupted before it
+    recorded the epoch).
 
     X (n, n_in), and T (n, n_out) targets or None with labels (n,) intp, all
-    already validated and in the network's dtype.  If an epoch diverges, the
-    parameters are put back as they were before it and DivergenceError
-    raised.  Ctrl-C stops the epoch at the next mini-batch, and the epoch is
-    rolled back the same way before KeyboardInterrupt is raised.
+    already validated and in the network's dtype; optimizer a
+    cnet.optimizers.Optimizer (None: plain SGD), schedule a
+    cnet.schedules.Schedule (None: eta every epoch; its update() is the
+    caller's, after it records the epoch).  If an epoch diverges, everything
+    is put back as it was before it and DivergenceError raised.  Ctrl-C stops
+    the epoch at the next mini-batch, and the epoch is rolled back the same
+    way before KeyboardInterrupt is raised.
     """
     n = X.shape[0]
     batch_size = min(batch_size, n)
-    check_eta(eta, net.dtype)
-    decay = check_decay(eta, lmbda, n)
+    n_batches = -(-n // batch_size)
     limit = weight_limit(net)
     n_threads = threads_for_work(resolve_n_threads(n_threads),
                                  network_flops(net.sizes, batch_size))
-    ws = Workspace(net._kernel_params(), batch_size)
+    step = optimizer.kernel_step(lmbda / n, l1 / n) if optimizer is not None else None
+    state = optimizer.bind(net.parameters) if step is not None else None
+    ws = Workspace(net._kernel_params(), batch_size, state=state)
     loss = np.empty(n, dtype=net.dtype)
     # The kernels read labels in epoch order (a sequential stream, where
     # labels[order[k]] would be a cache miss per example).
     labels_in_order = None if labels is None else np.empty(n, dtype=np.intp)
     first_cost = None
     for epoch in range(epochs):
+        rate = eta if schedule is None else schedule.next_rate(eta, n)
+        check_eta(rate, net.dtype)
+        decay = check_decay(rate, lmbda, n)
+        if step is not None:
+            step = optimizer.kernel_step(lmbda / n, l1 / n)  # this epoch's step count
         while True:
-            start = _Start(net)
+            start = _Start(net, optimizer if step is not None else None)
             order = net._draw_order(n) if shuffle else np.arange(n)
             order = order.astype(np.intp, copy=False)
             if labels is not None:
@@ -168,7 +188,8 @@ def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_
             t0 = time.perf_counter()
             with watching() as flag:
                 done = kernels.sgd_epoch(X, T, labels_in_order, order, ws.spec, net._cost.code,
-                                         batch_size, eta, decay, loss, n_threads, flag)
+                                         batch_size, rate, decay, loss, n_threads, flag,
+                                         step=step)
             seconds = time.perf_counter() - t0
             if done == n:
                 break
@@ -176,21 +197,24 @@ def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_
             # then let Python's handler raise; if it does not, run the epoch again.
             start.restore()
             deliver()
-        cost = float(loss.mean(dtype=np.float64)) + net._l2_term(lmbda, n)
+        if optimizer is not None:
+            optimizer.t += n_batches
+        cost = (float(loss.mean(dtype=np.float64)) + net._l2_term(lmbda, n)
+                + net._l1_term(l1, n))
         what = divergence(net, cost, first_cost, limit)
         if what is not None:
             start.restore()
             raise DivergenceError(
                 f"Training diverged in epoch {epoch + 1}: {what}. The weights and the random "
                 f"generator were restored to their state before that epoch. Try a smaller "
-                f"eta (now {eta:g}) or scale the inputs (e.g. to [0, 1]).")
+                f"eta (now {rate:g}) or scale the inputs (e.g. to [0, 1]).")
         if first_cost is None:
             first_cost = cost
-        yield epoch, cost, seconds, n_threads, start.restore
+        yield Epoch(epoch, cost, seconds, n_threads, rate, start.restore)
 
 
 def train(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_threads,
-          history, measure=None, callbacks=()):
+          history, measure=None, callbacks=(), optimizer=None, schedule=None, l1=0.0):
     """The training loop that ``fit``, the book's ``SGD`` and the command
     line all run: epochs of :func:`sgd_epochs`, one history row each, and
     the callbacks after every epoch.
@@ -202,20 +226,23 @@ def train(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_threa
     early stopping.  The network is held for training throughout (another
     thread can neither train nor assign it).
     """
-    with net._params.in_use("training"):
+    with net.parameters.in_use("training"):
         callbacks_begin(callbacks, net)
-        for epoch, cost, seconds, used, undo in sgd_epochs(
-                net, X, T, labels, epochs=epochs, batch_size=batch_size, eta=eta,
-                lmbda=lmbda, shuffle=shuffle, n_threads=n_threads):
-            row = dict(epoch=epoch + 1, train_cost=cost, eta=eta, seconds=seconds, threads=used)
+        for ep in sgd_epochs(net, X, T, labels, epochs=epochs, batch_size=batch_size, eta=eta,
+                             lmbda=lmbda, shuffle=shuffle, n_threads=n_threads,
+                             optimizer=optimizer, schedule=schedule, l1=l1):
+            row = dict(epoch=ep.index + 1, train_cost=ep.cost, eta=ep.eta, seconds=ep.seconds,
+                       threads=ep.threads)
             if measure is not None:
                 try:
-                    row.update(measure(epoch))
+                    row.update(measure(ep.index))
                 except KeyboardInterrupt:  # the epoch is not in the history: undo it
-                    undo()
+                    ep.undo()
                     raise
             history.append(**row)
-            if callbacks and callbacks_epoch(callbacks, net, epoch + 1, row):
+            if schedule is not None:
+                schedule.update(row)
+            if callbacks and callbacks_epoch(callbacks, net, ep.index + 1, row):
                 break
         callbacks_end(callbacks, net, history)
     return history

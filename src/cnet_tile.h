@@ -216,13 +216,15 @@ static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, in
  * the panels never need packing again within a call. */                            \
 static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows,        \
         ptrdiff_t a_ks, int mr, const T *b, ptrdiff_t b_ks, T *w, ptrdiff_t ld,     \
-        T decay, T scale, T *wp) {                                                   \
+        T decay, T scale, T *wp, const cnet_step *st, T *s1, T *s2) {                \
     /* W is large and each tile of it is touched once per mini-batch: fetch it     \
      * now so that the read-modify-write at the end does not wait for memory. */   \
     for (int r = 0; r < mr; r++)                                                     \
         cnet_prefetch_w(w + r * ld, 2 * NV * sizeof(T));                             \
     CNET_ACC_ROWS_FROM(T, V, NV, (const T *)0, 0, a_ks)                              \
-    if (decay == 1) {                                                                \
+    if (st) {  /* an optimizer's rule (cnet_update.h) */                             \
+        CNET_FINISH(CNET_STORE_OPT_##SUF)                                            \
+    } else if (decay == 1) {                                                         \
         CNET_FINISH(CNET_STORE_SGD_##SUF)                                            \
     } else {                                                                         \
         CNET_FINISH(CNET_STORE_UPD_##SUF)                                            \
@@ -292,9 +294,15 @@ static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, in
 }                                                                                    \
 static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows,        \
         ptrdiff_t a_ks, int mr, const T *b, ptrdiff_t b_ks, T *w, ptrdiff_t ld,     \
-        T decay, T scale, T *wp) {                                                   \
+        T decay, T scale, T *wp, const cnet_step *st, T *s1, T *s2) {                \
     T tile[CNET_MR * NR];                                                            \
-    cnet_tile_rows_##SUF(k, rows, a_ks, mr, b, b_ks, tile);                                \
+    cnet_tile_rows_##SUF(k, rows, a_ks, mr, b, b_ks, tile);                          \
+    if (st) {                                                                        \
+        for (int r = 0; r < mr; r++)                                                 \
+            cnet_opt_##SUF(st, 1, NR, tile + NR * r, w + r * ld, s1 ? s1 + r * ld : NULL, \
+                           s2 ? s2 + r * ld : NULL, wp ? wp + r * NR : NULL);        \
+        return;                                                                      \
+    }                                                                                \
     for (int r = 0; r < mr; r++)                                                     \
         for (int c = 0; c < NR; c++)                                                 \
         {   w[r * ld + c] = decay * w[r * ld + c] - scale * tile[NR * r + c];        \

@@ -6,6 +6,7 @@
  *
  * Plain SGD (Nielsen's, with L2 as the decay factor):
  *     w := decay w - scale x,   scale = eta / m,  decay = 1 - eta lmbda / n
+ * and the optimizers' rules below, one function for all of them.
  */
 #ifndef CNET_UPDATE_H
 #define CNET_UPDATE_H
@@ -30,6 +31,116 @@
     CNET_STORE_W(cnet_vd, CNET_NR_F64, CNET_VBYTES / 8, r, x0, x1, decay *)
 #define CNET_STORE_SGD_f64(r, x0, x1)                                                \
     CNET_STORE_W(cnet_vd, CNET_NR_F64, CNET_VBYTES / 8, r, x0, x1, )
+#endif
+
+/* ---- optimizers ------------------------------------------------------------
+ * Every other rule takes the parameter's mean gradient over the mini-batch,
+ * g = x / m, plus for a weight (not a bias) the regularisers' terms
+ * (l2 w + l1 sign(w)), and then its own step, with its state s1, s2 (arrays
+ * shaped like W, one value per parameter).  The formulas are PyTorch's
+ * (torch.optim), computed as it computes them; cnet/optimizers.py holds the
+ * same rules in NumPy (the reference the tests hold these to), and sets the
+ * kinds and the fields of cnet_step.  Each parameter's update reads and
+ * writes only its own values, so the result does not depend on which thread
+ * owns its tile. */
+enum { CNET_OPT_PLAIN = 0,     /* w := decay w - scale x (above) */
+       CNET_OPT_SGD = 1,       /* w -= lr g */
+       CNET_OPT_MOMENTUM = 2,  /* b := mu b + g; w -= lr (nesterov ? g + mu b : b) */
+       CNET_OPT_ADAM = 3,      /* Adam / AdamW (wd: decoupled decay of weights) */
+       CNET_OPT_RMSPROP = 4 }; /* v := alpha v + (1 - alpha) g^2; w -= lr g / (sqrt v + eps) */
+
+/* One mini-batch's step.  Each thread fills its own copy identically. */
+typedef struct {
+    int kind, nesterov;
+    double lr;          /* eta of the epoch */
+    double inv_m;       /* 1 / rows of this mini-batch */
+    double l2, l1;      /* lambda / n and lambda_1 / n (weights only) */
+    double wd;          /* AdamW's decoupled weight decay (weights only) */
+    double mu;          /* momentum (SGD, RMSprop) */
+    double beta1, beta2, eps, alpha;
+    double step_size;   /* Adam: lr / (1 - beta1^t), t the step count */
+    double bc2_sqrt;    /* Adam: sqrt(1 - beta2^t) */
+} cnet_step;
+
+/* w[c] := the rule's new value, c < n, from the sums x[c] (x / m is the
+ * mean gradient); s1, s2: the state at the same offsets (unused ones may
+ * be NULL); weight: 0 for biases (no regularisers, no decoupled decay);
+ * wp: the packed copy of W (cnet_tile.h) also gets the new values. */
+#define CNET_DEFINE_OPT(SUF, T, SQRT)                                                \
+static inline void cnet_opt_##SUF(const cnet_step *st, int weight, int n,            \
+        const T *x, T *w, T *s1, T *s2, T *wp) {                                     \
+    const T inv_m = (T)st->inv_m, lr = (T)st->lr;                                     \
+    const T l2 = weight ? (T)st->l2 : 0, l1 = weight ? (T)st->l1 : 0;                \
+    T g[CNET_NR_MAX];                                                                \
+    for (int c = 0; c < n; c++) {                                                    \
+        g[c] = x[c] * inv_m;                                                         \
+        if (l2 != 0) g[c] = g[c] + l2 * w[c];                                        \
+        if (l1 != 0) g[c] = g[c] + l1 * (w[c] > 0 ? (T)1 : w[c] < 0 ? (T)-1 : (T)0); \
+    }                                                                                \
+    switch (st->kind) {                                                              \
+    case CNET_OPT_MOMENTUM: {                                                        \
+        const T mu = (T)st->mu;                                                      \
+        for (int c = 0; c < n; c++) {                                                \
+            const T b = mu * s1[c] + g[c];                                           \
+            s1[c] = b;                                                               \
+            w[c] = w[c] - lr * (st->nesterov ? g[c] + mu * b : b);                   \
+        }                                                                            \
+        break;                                                                       \
+    }                                                                                \
+    case CNET_OPT_ADAM: {                                                            \
+        const T keep = (T)(1 - st->lr * (weight ? st->wd : 0));                      \
+        const T a1 = (T)(1 - st->beta1), b2 = (T)st->beta2, a2 = (T)(1 - st->beta2); \
+        const T step = (T)st->step_size, bc2 = (T)st->bc2_sqrt, eps = (T)st->eps;    \
+        for (int c = 0; c < n; c++) {                                                \
+            const T wc = keep != 1 ? w[c] * keep : w[c];                             \
+            const T m = s1[c] + a1 * (g[c] - s1[c]);     /* lerp(m, g, 1 - beta1) */ \
+            const T v = s2[c] * b2 + a2 * g[c] * g[c];                               \
+            s1[c] = m;                                                               \
+            s2[c] = v;                                                               \
+            w[c] = wc - step * (m / (SQRT(v) / bc2 + eps));                          \
+        }                                                                            \
+        break;                                                                       \
+    }                                                                                \
+    case CNET_OPT_RMSPROP: {                                                         \
+        const T alpha = (T)st->alpha, a2 = (T)(1 - st->alpha);                       \
+        const T eps = (T)st->eps, mu = (T)st->mu;                                    \
+        for (int c = 0; c < n; c++) {                                                \
+            const T v = s2[c] * alpha + a2 * g[c] * g[c];                            \
+            s2[c] = v;                                                               \
+            const T avg = SQRT(v) + eps;                                             \
+            if (mu != 0) {                                                           \
+                const T b = mu * s1[c] + g[c] / avg;                                 \
+                s1[c] = b;                                                           \
+                w[c] = w[c] - lr * b;                                                \
+            } else {                                                                 \
+                w[c] = w[c] - lr * (g[c] / avg);                                     \
+            }                                                                        \
+        }                                                                            \
+        break;                                                                       \
+    }                                                                                \
+    default:  /* CNET_OPT_SGD */                                                     \
+        for (int c = 0; c < n; c++)                                                  \
+            w[c] = w[c] - lr * g[c];                                                 \
+    }                                                                                \
+    if (wp)                                                                          \
+        for (int c = 0; c < n; c++)                                                  \
+            wp[c] = w[c];                                                            \
+}
+#define CNET_NR_MAX (CNET_NR_F32 > CNET_NR_F64 ? CNET_NR_F32 : CNET_NR_F64)
+CNET_DEFINE_OPT(f32, float, sqrtf)
+CNET_DEFINE_OPT(f64, double, sqrt)
+
+#if CNET_HAVE_VECTOR_EXT
+/* The optimizer's step for the two vectors of row r of the update's tile. */
+#define CNET_STORE_OPT(T, V, NR, NV, SUF, r, x0, x1)                                 \
+    { T x_[2 * NV];                                                                  \
+      *(V *)x_ = (x0); *(V *)(x_ + NV) = (x1);                                       \
+      cnet_opt_##SUF(st, 1, 2 * NV, x_, w + (r) * ld, s1 ? s1 + (r) * ld : NULL,     \
+                     s2 ? s2 + (r) * ld : NULL, wp ? wp + (r) * NR : NULL); }
+#define CNET_STORE_OPT_f32(r, x0, x1)                                                \
+    CNET_STORE_OPT(float, cnet_vf, CNET_NR_F32, CNET_VBYTES / 4, f32, r, x0, x1)
+#define CNET_STORE_OPT_f64(r, x0, x1)                                                \
+    CNET_STORE_OPT(double, cnet_vd, CNET_NR_F64, CNET_VBYTES / 8, f64, r, x0, x1)
 #endif
 
 #endif /* CNET_UPDATE_H */

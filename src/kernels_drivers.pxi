@@ -49,6 +49,15 @@ cdef inline unsigned long _team(int *tid, int *nt, cnet_sync *sync) noexcept nog
     return cnet_fpu_enter()
 
 
+cdef inline void _step_of_batch(cnet_step *st, Py_ssize_t m, long t) noexcept nogil:
+    """This mini-batch's values of the optimizer's step: 1/m, and Adam's bias
+    corrections for its step count t (every thread computes the same)."""
+    st.inv_m = 1.0 / m
+    if st.kind == CNET_OPT_ADAM:
+        st.step_size = st.lr / (1 - pow(st.beta1, <double> t))
+        st.bc2_sqrt = sqrt(1 - pow(st.beta2, <double> t))
+
+
 cdef void _sgd_epoch_thread(const Layer *layers, int n_layers, int cost,
                             const Batch *proto, Py_ssize_t n, Py_ssize_t batch_size,
                             floating eta, floating decay) noexcept nogil:
@@ -67,6 +76,7 @@ cdef void _sgd_epoch_thread(const Layer *layers, int n_layers, int cost,
         bt.loss = <floating *> proto.loss + start
         bt.pack = start == 0
         bt.next_m = max(0, min(batch_size, n - start - batch_size))
+        _step_of_batch(&bt.step, bt.m, bt.t0 + k + 1)
         cnet_sync_poll(bt.sync, tid, k)
         _forward_batch(layers, n_layers, &bt, True, tid, nt, <floating *> NULL)
         if cnet_sync_halted(bt.sync, k):

@@ -37,10 +37,27 @@ cdef Layer *_make_layers(list spec, floating *dummy) except NULL:
             layers[l].DT = &DT[0, 0, 0]
             layers[l].W_out = &W_out[0, 0]
             layers[l].b_out = &b_out[0]
+            layers[l].S1 = _state(buf.S1, buf.W, "S1", l)
+            layers[l].S2 = _state(buf.S2, buf.W, "S2", l)
+            layers[l].Sb1 = _state(buf.Sb1, buf.b, "Sb1", l)
+            layers[l].Sb2 = _state(buf.Sb2, buf.b, "Sb2", l)
     except BaseException:
         free(layers)
         raise
     return layers
+
+
+cdef void *_state(arr, param, str name, int l) except? NULL:
+    """The data of an optimizer's state array, which must be shaped like the
+    parameter it belongs to (C-contiguous, its dtype), or NULL for None."""
+    if arr is None:
+        return NULL
+    if arr.shape != param.shape or arr.dtype != param.dtype or not arr.flags.c_contiguous \
+            or not arr.flags.writeable:
+        raise ValueError(f"optimizer state {name} of layer {l} must be a writable C-contiguous "
+                         f"{param.dtype} array of shape {param.shape}; got {arr.dtype} "
+                         f"{arr.shape}")
+    return <void *> <Py_ssize_t> arr.ctypes.data
 
 
 cdef Batch _make_batch(const floating[:, ::1] X, targets,
@@ -72,6 +89,9 @@ cdef Batch _make_batch(const floating[:, ::1] X, targets,
     bt.pack = True
     bt.next_m = 0
     bt.sync = sync
+    memset(&bt.step, 0, sizeof(cnet_step))
+    bt.step.kind = CNET_OPT_PLAIN
+    bt.t0 = 0
     return bt
 
 
@@ -83,10 +103,13 @@ def _need_targets(targets, labels):
 def sgd_epoch(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
               const Py_ssize_t[::1] order, list spec, int cost,
               Py_ssize_t batch_size, double eta, double decay,
-              floating[::1] loss_out, int n_threads, Py_ssize_t interrupt=0):
+              floating[::1] loss_out, int n_threads, Py_ssize_t interrupt=0, step=None):
     """One epoch of mini-batch SGD over X[order], in place on the weights.
 
-    W <- decay W - (eta/m) sum delta a^T,  b <- b - (eta/m) sum delta.
+    W <- decay W - (eta/m) sum delta a^T,  b <- b - (eta/m) sum delta,
+    or with step (a dict: kind, the fields of cnet_step that are the
+    optimizer's and t0, its step count so far), the optimizer's rule of
+    cnet_update.h with the state arrays in spec (S1, S2, Sb1, Sb2).
     loss_out[k] receives the cost of example order[k] when it was used.
     targets: (n_samples, n_out) of X's dtype, or None to use labels, whose
     labels[k] is the label of example order[k] (X's row order[k]).
@@ -102,12 +125,40 @@ def sgd_epoch(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
     cnet_sync_init(&sync, <const void *> interrupt)
     try:
         bt = _make_batch[floating](X, targets, labels, order, spec, &loss_out[0], &sync)
+        if step is not None:
+            _set_step(&bt, step, eta)
         with nogil:
             used = _sgd_epoch(layers, n_layers, cost, bt, order.shape[0], batch_size,
                               <floating> eta, <floating> decay, n_threads)
     finally:
         free(layers)
     return used
+
+
+cdef int _set_step(Batch *bt, dict step, double eta) except -1:
+    bt.step.kind = step["kind"]
+    bt.step.nesterov = step.get("nesterov", False)
+    bt.step.lr = eta
+    for key in ("l2", "l1", "wd", "mu", "beta1", "beta2", "eps", "alpha"):
+        value = float(step.get(key, 0.0))
+        if key == "l2":
+            bt.step.l2 = value
+        elif key == "l1":
+            bt.step.l1 = value
+        elif key == "wd":
+            bt.step.wd = value
+        elif key == "mu":
+            bt.step.mu = value
+        elif key == "beta1":
+            bt.step.beta1 = value
+        elif key == "beta2":
+            bt.step.beta2 = value
+        elif key == "eps":
+            bt.step.eps = value
+        else:
+            bt.step.alpha = value
+    bt.t0 = step.get("t0", 0)
+    return 0
 
 
 def forward(const floating[:, ::1] X, const Py_ssize_t[::1] order, list spec,

@@ -3,9 +3,9 @@
 # Part of kernels_impl.pxi (read its header first).
 
 from cython.parallel cimport parallel
-from libc.math cimport exp, expf, tanh, tanhf, log, logf
+from libc.math cimport exp, expf, tanh, tanhf, log, logf, pow, sqrt
 from libc.stdlib cimport malloc, free
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 
 include "openmp_shim.pxi"
 
@@ -30,6 +30,18 @@ cdef extern from "cnet_act.h":
     double cnet_dact1_f64(double a, int act) noexcept nogil
     double CNET_LEAKY_SLOPE
 
+cdef extern from "cnet_update.h":
+    ctypedef struct cnet_step:
+        int kind, nesterov
+        double lr, inv_m, l2, l1, wd, mu, beta1, beta2, eps, alpha, step_size, bc2_sqrt
+    enum:
+        CNET_OPT_PLAIN
+        CNET_OPT_ADAM
+    void cnet_opt_f32(const cnet_step *st, int weight, int n, const float *x, float *w,
+                      float *s1, float *s2, float *wp) noexcept nogil
+    void cnet_opt_f64(const cnet_step *st, int weight, int n, const double *x, double *w,
+                      double *s1, double *s2, double *wp) noexcept nogil
+
 cdef extern from "cnet_tile.h":
     enum:
         CNET_MR
@@ -49,10 +61,12 @@ cdef extern from "cnet_tile.h":
                                int nc, int first, int last) noexcept nogil
     void cnet_update_rows_f32(Py_ssize_t k, const float **rows, Py_ssize_t a_ks, int mr,
                               const float *b, Py_ssize_t b_ks, float *w, Py_ssize_t ld,
-                              float decay, float scale, float *wp) noexcept nogil
+                              float decay, float scale, float *wp, const cnet_step *st,
+                              float *s1, float *s2) noexcept nogil
     void cnet_update_rows_f64(Py_ssize_t k, const double **rows, Py_ssize_t a_ks, int mr,
                               const double *b, Py_ssize_t b_ks, double *w, Py_ssize_t ld,
-                              double decay, double scale, double *wp) noexcept nogil
+                              double decay, double scale, double *wp, const cnet_step *st,
+                              double *s1, double *s2) noexcept nogil
     void cnet_backprop_rows_f32(Py_ssize_t k, const float **rows, int mr,
                                 const float *b, Py_ssize_t b_ks, const float *a,
                                 Py_ssize_t a_ld, int act, float *dt,
@@ -107,6 +121,10 @@ cdef struct Layer:
     void *DT         # deltas, panels (ld_m/nr, n_out, nr)  OUT of backward
     void *W_out      # where the update lands: W itself, or a gradient
     void *b_out
+    void *S1         # the optimizer's state for W, shaped like W (or NULL)
+    void *S2
+    void *Sb1        # ... and for b, shaped like b
+    void *Sb2
 
 
 cdef struct Batch:
@@ -130,6 +148,9 @@ cdef struct Batch:
                            # which the first layer's update prefetches; or 0
     void *loss             # per-example cost (m,)                 OUT
     cnet_sync *sync        # the team's barrier and interrupt flag (shared)
+    cnet_step step         # the optimizer's step (kind CNET_OPT_PLAIN: Nielsen's
+                           # decay-and-scale update, decay and scale passed apart)
+    long t0                # the optimizer's steps before this call (Adam's t)
 
 
 # ---------------------------------------------------------------------------
@@ -211,11 +232,27 @@ cdef inline void _forward_rows(Py_ssize_t k, const floating **rows, int mr,
 cdef inline void _update_rows(Py_ssize_t k, const floating **rows, Py_ssize_t a_ks, int mr,
                               const floating *b, Py_ssize_t b_ks, floating *w,
                               Py_ssize_t ld, floating decay, floating scale,
-                              floating *wp) noexcept nogil:
+                              floating *wp, const cnet_step *st, floating *s1,
+                              floating *s2) noexcept nogil:
     if floating is float:
-        cnet_update_rows_f32(k, rows, a_ks, mr, b, b_ks, w, ld, decay, scale, wp)
+        cnet_update_rows_f32(k, rows, a_ks, mr, b, b_ks, w, ld, decay, scale, wp, st, s1, s2)
     else:
-        cnet_update_rows_f64(k, rows, a_ks, mr, b, b_ks, w, ld, decay, scale, wp)
+        cnet_update_rows_f64(k, rows, a_ks, mr, b, b_ks, w, ld, decay, scale, wp, st, s1, s2)
+
+
+cdef inline void _opt(const cnet_step *st, int weight, int n, const floating *x, floating *w,
+                      floating *s1, floating *s2, floating *wp) noexcept nogil:
+    if floating is float:
+        cnet_opt_f32(st, weight, n, x, w, s1, s2, wp)
+    else:
+        cnet_opt_f64(st, weight, n, x, w, s1, s2, wp)
+
+
+cdef inline floating *_at(void *base, Py_ssize_t offset, floating *dummy) noexcept nogil:
+    """base + offset elements, or NULL if base is (an optimizer's unused state)."""
+    if base == NULL:
+        return NULL
+    return <floating *> base + offset
 
 
 cdef inline const floating *_in_row(const Layer *L, const Layer *prev, const Batch *bt,

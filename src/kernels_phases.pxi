@@ -218,8 +218,15 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
     block's CNET_MR values of a sample side by side, or for small batches
     is NULL: the update then reads the gathered rows Xin in place.  Tiles
     write their full width: in padding columns D is 0, so W_out stays 0
-    there."""
+    there.
+
+    With an optimizer (bt.step.kind not CNET_OPT_PLAIN, training only), W
+    and b take its rule instead (cnet_update.h), from the same sums and with
+    the layer's state arrays L.S1, L.S2 (shaped like W) and L.Sb1, L.Sb2
+    (like b)."""
     cdef int nr = _nr(<floating *> NULL)
+    cdef const cnet_step *st = &bt.step if bt.step.kind != CNET_OPT_PLAIN else NULL
+    cdef floating *dummy = NULL
     cdef Py_ssize_t m = bt.m, n_in = L.n_in, n_out = L.n_out, ld = L.ld
     cdef Py_ssize_t n_ib = (n_in + CNET_MR - 1) // CNET_MR
     cdef Py_ssize_t n_jb = (n_out + nr - 1) // nr
@@ -285,14 +292,19 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
         for r in range(mr):
             rows[r] = AT + ib * a_blk + r * a_rs
         _update_rows(m, rows, a_ks, mr, D + jb * L.m_cap * nr, nr, W_out + i0 * ld + j0, ld,
-                     decay, scale, Wp + (jb * n_in + i0) * nr if Wp != NULL else NULL)
+                     decay, scale, Wp + (jb * n_in + i0) * nr if Wp != NULL else NULL,
+                     st, _at(L.S1, i0 * ld + j0, dummy), _at(L.S2, i0 * ld + j0, dummy))
         if ib == 0:  # the owner of a column block's first tile owns its biases
             nc = min(<Py_ssize_t> nr, n_out - j0)
             for c in range(nc):
                 acc = 0
                 for s in range(m):
                     acc = acc + D[_d_at(L, s, j0 + c, nr)]
-                b_out[j0 + c] = b_out[j0 + c] - scale * acc
+                if st == NULL:
+                    b_out[j0 + c] = b_out[j0 + c] - scale * acc
+                else:
+                    _opt(st, 0, 1, &acc, &b_out[j0 + c], _at(L.Sb1, j0 + c, dummy),
+                         _at(L.Sb2, j0 + c, dummy), <floating *> NULL)
         jb += 1
         if jb == n_jb:
             jb = 0

@@ -311,8 +311,9 @@ def test_evaluate_corrupt_model_exits_1(tmp_path, capsys, damage):
     else:
         with np.load(model) as f:
             arrays = {k: f[k] for k in f.files}
+        version = cnet.saving.FORMAT_VERSION
         arrays["metadata"] = np.array(str(arrays["metadata"][()]).replace(
-            '"format_version": 1', '"format_version": 99'))
+            f'"format_version": {version}', '"format_version": 99'))
         with open(model, "wb") as f:
             np.savez(f, **arrays)
     assert cli.main(["evaluate", str(model)]) == 1
