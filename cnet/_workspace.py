@@ -23,9 +23,12 @@ from ._dispatch import kernels
 
 # One layer's buffers, by name (the kernels read them so: _make_layers in
 # src/kernels_entry.pxi); a tuple too, in this order.
-# S1, S2, Sb1, Sb2: an optimizer's state for W and b (cnet/optimizers.py), or None.
-LayerBuffers = namedtuple("LayerBuffers", "W b act A D DT W_out b_out Wp ATin Xin S1 S2 Sb1 Sb2",
-                          defaults=(None, None, None, None))
+# S1, S2, Sb1, Sb2: an optimizer's state for W and b (cnet/optimizers.py), or
+# None; drop: the dropout rate of the layer's input, and GT, shaped like
+# ATin, the buffer delta propagation through it then reads (cnet/regularizers.py).
+LayerBuffers = namedtuple("LayerBuffers",
+                          "W b act A D DT W_out b_out Wp ATin Xin S1 S2 Sb1 Sb2 drop GT",
+                          defaults=(None, None, None, None, 0.0, None))
 
 PAD = kernels.PAD
 MR = kernels.MR
@@ -57,7 +60,7 @@ class Workspace:
 
     Allocated once per training / inference call, never per mini-batch."""
 
-    def __init__(self, params, m_cap, gradients=None, state=None):
+    def __init__(self, params, m_cap, gradients=None, state=None, dropout=None):
         self.m_cap = m_cap
         ld_m = padded(m_cap)
         self.spec = []
@@ -78,9 +81,11 @@ class Workspace:
                 ATin = np.zeros((1, 1), dtype=Wt.dtype)
             Xin = np.zeros((m_cap, n_in), dtype=Wt.dtype) if l == 0 else None
             S1, S2, Sb1, Sb2 = (None,) * 4 if state is None else state[l]
+            drop = 0.0 if dropout is None else float(dropout[l])
+            GT = np.zeros_like(ATin) if drop and l else None
             self.spec.append(LayerBuffers(W=Wt, b=b, act=act_code, A=A, D=D, DT=DT, W_out=W_out,
                                           b_out=b_out, Wp=Wp, ATin=ATin, Xin=Xin, S1=S1, S2=S2,
-                                          Sb1=Sb1, Sb2=Sb2))
+                                          Sb1=Sb1, Sb2=Sb2, drop=drop, GT=GT))
 
     def n_out(self, l):
         return self.spec[l].DT.shape[1]

@@ -36,6 +36,22 @@ def check_name(name, argument, allowed):
     return name
 
 
+def check_hidden(activation, n_hidden):
+    """The hidden layers' activations: one name for all, or a list of one
+    per hidden layer.  Returns the list."""
+    if isinstance(activation, str):
+        return [check_name(activation, "activation", HIDDEN)] * n_hidden
+    try:
+        names = list(activation)
+    except TypeError:
+        raise ValueError(f"activation must be one of {', '.join(map(repr, HIDDEN))}, or a list "
+                         f"of them, one per hidden layer; got {describe(activation)}") from None
+    if len(names) != n_hidden:
+        raise ValueError(f"activation lists one activation per hidden layer: this network has "
+                         f"{n_hidden}, the list {len(names)}")
+    return [check_name(a, f"activation[{l}]", HIDDEN) for l, a in enumerate(names)]
+
+
 def sigmoid(z):
     """1 / (1 + exp(-z)), without overflow warnings for large negative z."""
     with np.errstate(over="ignore"):

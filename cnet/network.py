@@ -15,7 +15,7 @@ want (``weights[l]`` and ``biases[l]`` are views of it).
 """
 import numpy as np
 
-from . import activations, costs, optimizers, saving, schedules
+from . import activations, costs, optimizers, regularizers, saving, schedules
 from ._dispatch import kernels
 from ._interrupts import deliver, watching
 from ._params import Parameters
@@ -85,9 +85,10 @@ class Network(BookMethods):
                  cost="quadratic", init="normal", dtype="float64", seed=None):
         self.sizes = check_sizes(sizes)
         self.num_layers = len(self.sizes)
-        self.activation = activations.check_name(activation, "activation", activations.HIDDEN)
+        hidden = activations.check_hidden(activation, len(self.sizes) - 2)
+        self.activation = activation if isinstance(activation, str) else list(hidden)
         if output_activation is None:
-            output_activation = self.activation
+            output_activation = activation if isinstance(activation, str) else "sigmoid"
         self.output_activation = activations.check_name(
             output_activation, "output_activation", activations.OUTPUT)
         self._cost = costs.resolve(cost, self.output_activation)
@@ -99,7 +100,7 @@ class Network(BookMethods):
         self.dtype = check_dtype(dtype)
         self.seed = check_seed(seed)
         self._rng = np.random.default_rng(seed)
-        self._acts = [self.activation] * (self.num_layers - 2) + [self.output_activation]
+        self._acts = hidden + [self.output_activation]
         self._params = Parameters(self.sizes, self.dtype)
         self._initialize(self.init)
 
@@ -193,6 +194,10 @@ class Network(BookMethods):
     def _set_random_state(self, state):
         self._rng.bit_generator.state = state
 
+    def _dropout_key(self):
+        """The key of an epoch's dropout masks (cnet/regularizers.py)."""
+        return int(self._rng.integers(0, 2 ** 63))
+
     def _check_y(self, y, n_samples, n_out, dtype, name="y"):
         """check_y, and targets in the range the cost is defined on: cross-
         entropy and log-likelihood take y ln a (and (1 - y) ln(1 - a)) with
@@ -274,8 +279,13 @@ class Network(BookMethods):
         mean = float(np.mean(self._cost.fn(A, T), dtype=np.float64))
         return mean + self._l2_term(lmbda, A.shape[0])
 
-    def gradient(self, X, y, n_threads=None):
+    def gradient(self, X, y, n_threads=None, *, dropout=None, dropout_key=0):
         """Mean gradient of the cost (no L2 term) over the samples.
+
+        With ``dropout`` (rates as for :meth:`fit`), the gradient of the
+        thinned network whose masks the key ``dropout_key`` draws for the
+        examples, row i of X being example i (cnet.regularizers.dropout_keep
+        gives the same masks).
 
         Returns
         -------
@@ -283,25 +293,30 @@ class Network(BookMethods):
         """
         X = check_X(X, self.sizes[0], self.dtype)
         T, labels = self._check_y(y, X.shape[0], self.sizes[-1], self.dtype)
-        return self._gradient(X, T, labels, resolve_n_threads(n_threads))
+        dropout = regularizers.dropout_rates(dropout, self.sizes)
+        key = check_int(dropout_key, "dropout_key", 0)
+        if key >= 2 ** 64:
+            raise ValueError(f"dropout_key must be below 2**64; got {key}")
+        return self._gradient(X, T, labels, resolve_n_threads(n_threads),
+                              dropout if any(dropout) else None, key)
 
-    def _gradient(self, X, T, labels, n_threads):
+    def _gradient(self, X, T, labels, n_threads, dropout=None, key=0):
         n = X.shape[0]
         params = self._kernel_params()
         grads = [(np.zeros_like(Wt), np.zeros_like(b)) for Wt, b, _, _ in params]
-        ws = Workspace(params, n, gradients=grads)
+        ws = Workspace(params, n, gradients=grads, dropout=dropout)
         loss = np.empty(n, dtype=self.dtype)
         n_threads = threads_for_work(n_threads, network_flops(self.sizes, n))
         # order = arange(n): the labels are already in the kernels' order.
         kernels.gradient(X, T, labels, np.arange(n, dtype=np.intp), ws.spec, self._cost.code,
-                         loss, n_threads)
+                         loss, n_threads, key)
         nabla_w = [gW[:, :k].T.copy() for (gW, _), k in zip(grads, self.sizes[1:])]
         nabla_b = [gb[:k].reshape(k, 1).copy() for (_, gb), k in zip(grads, self.sizes[1:])]
         return nabla_b, nabla_w
 
     def fit(self, X, y, epochs, batch_size, eta, lmbda=0.0, validation_data=None,
             shuffle=True, n_threads=None, verbose=False, callbacks=None, *, optimizer=None,
-            schedule=None, l1=0.0):
+            schedule=None, l1=0.0, dropout=None, sample_weight=None, class_weight=None):
         """Train by mini-batch SGD.
 
         Parameters
@@ -346,6 +361,15 @@ class Network(BookMethods):
             is in ``history["eta"]``.
         l1 : float >= 0
             L1 regularisation: (l1 / n) sign(w) joins each weight's gradient.
+        dropout : float or list of float in [0, 1)
+            Inverted dropout while training: one rate for every hidden
+            layer, or one per layer of weights for its input, the network's
+            input first (cnet.regularizers).
+        sample_weight : array-like (n_samples,) of numbers >= 0
+            Per-example weights: each mini-batch's gradient is the weighted
+            mean (the training cost too).
+        class_weight : dict {class: weight} or "balanced"
+            Each example weighs its class's weight (times sample_weight).
 
         Returns
         -------
@@ -360,6 +384,10 @@ class Network(BookMethods):
         shuffle = check_bool(shuffle, "shuffle")
         verbose = check_bool(verbose, "verbose")
         optimizer, schedule, l1 = self._check_training(optimizer, schedule, l1)
+        dropout = regularizers.dropout_rates(dropout, self.sizes)
+        weights = regularizers.example_weights(
+            sample_weight, class_weight, labels if T is None else self._class_labels(T),
+            X.shape[0], self.sizes[-1])
         val = None
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
@@ -384,9 +412,17 @@ class Network(BookMethods):
             train(self, X, T, labels if T is None else None, epochs=epochs,
                   batch_size=batch_size, eta=eta, lmbda=lmbda, shuffle=shuffle,
                   n_threads=n_threads, optimizer=optimizer, schedule=schedule, l1=l1,
+                  dropout=dropout, sample_weight=weights,
                   measure=measure if val is not None else None,
                   callbacks=printer + callbacks, history=history)
         return history
+
+    @staticmethod
+    def _class_labels(T):
+        """The classes of one-hot targets, or None for other targets."""
+        if ((T == 0) | (T == 1)).all() and (T.sum(axis=1) == 1).all():
+            return labels_of(T)
+        return None
 
     @staticmethod
     def _check_training(optimizer, schedule, l1):

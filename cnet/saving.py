@@ -556,6 +556,13 @@ def _check_optimizer(path, opt):
 
 def _check_names(path, meta):
 
+    hidden = meta["activation"]
+    if isinstance(hidden, list):  # one per hidden layer
+        if len(hidden) != len(meta["sizes"]) - 2 or not all(
+                isinstance(a, str) and a in activations.HIDDEN for a in hidden):
+            _fail(path, f"invalid activation list {_short(repr(hidden), 100)} in the metadata: "
+                        f"one of {', '.join(map(repr, activations.HIDDEN))} per hidden layer")
+        meta = {**meta, "activation": "sigmoid"}  # the rest is checked below
     for key, allowed in (("activation", activations.HIDDEN),
                          ("output_activation", activations.OUTPUT),
                          ("cost", tuple(costs.COSTS)), ("init", INITS),

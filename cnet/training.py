@@ -143,7 +143,7 @@ Epoch = namedtuple("Epoch", "index cost seconds threads eta undo")
 
 
 def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_threads,
-               optimizer=None, schedule=None, l1=0.0):
+               optimizer=None, schedule=None, l1=0.0, dropout=None, sample_weight=None):
     """Run the epochs; yield an :data:`Epoch` after each: its index, the mean
     training cost, seconds, threads used, the eta it used, and undo(), which
     puts the parameters, the random generator and the optimizer's state back
@@ -154,7 +154,9 @@ def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_
     already validated and in the network's dtype; optimizer a
     cnet.optimizers.Optimizer (None: plain SGD), schedule a
     cnet.schedules.Schedule (None: eta every epoch; its update() is the
-    caller's, after it records the epoch).  If an epoch diverges, everything
+    caller's, after it records the epoch); dropout, the rate of each layer's
+    input (cnet.regularizers.dropout_rates) or None; sample_weight, float64
+    (n,) or None.  If an epoch diverges, everything
     is put back as it was before it and DivergenceError raised.  Ctrl-C stops
     the epoch at the next mini-batch, and the epoch is rolled back the same
     way before KeyboardInterrupt is raised.
@@ -167,11 +169,13 @@ def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_
                                  network_flops(net.sizes, batch_size))
     step = optimizer.kernel_step(lmbda / n, l1 / n) if optimizer is not None else None
     state = optimizer.bind(net.parameters) if step is not None else None
-    ws = Workspace(net._kernel_params(), batch_size, state=state)
+    dropout = dropout if dropout is not None and any(dropout) else None
+    ws = Workspace(net._kernel_params(), batch_size, state=state, dropout=dropout)
     loss = np.empty(n, dtype=net.dtype)
-    # The kernels read labels in epoch order (a sequential stream, where
-    # labels[order[k]] would be a cache miss per example).
+    # The kernels read labels (and weights) in epoch order (a sequential
+    # stream, where labels[order[k]] would be a cache miss per example).
     labels_in_order = None if labels is None else np.empty(n, dtype=np.intp)
+    weights_in_order = None if sample_weight is None else np.empty(n, dtype=np.float64)
     first_cost = None
     for epoch in range(epochs):
         rate = eta if schedule is None else schedule.next_rate(eta, n)
@@ -185,11 +189,15 @@ def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_
             order = order.astype(np.intp, copy=False)
             if labels is not None:
                 np.take(labels, order, out=labels_in_order)
+            if sample_weight is not None:
+                np.take(sample_weight, order, out=weights_in_order)
+            key = net._dropout_key() if dropout is not None else 0
             t0 = time.perf_counter()
             with watching() as flag:
                 done = kernels.sgd_epoch(X, T, labels_in_order, order, ws.spec, net._cost.code,
                                          batch_size, rate, decay, loss, n_threads, flag,
-                                         step=step)
+                                         step=step, drop_key=key,
+                                         sample_weight=weights_in_order)
             seconds = time.perf_counter() - t0
             if done == n:
                 break
@@ -199,8 +207,9 @@ def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_
             deliver()
         if optimizer is not None:
             optimizer.t += n_batches
-        cost = (float(loss.mean(dtype=np.float64)) + net._l2_term(lmbda, n)
-                + net._l1_term(l1, n))
+        mean = (float(loss.mean(dtype=np.float64)) if sample_weight is None else
+                float(np.dot(loss.astype(np.float64), weights_in_order) / sample_weight.sum()))
+        cost = mean + net._l2_term(lmbda, n) + net._l1_term(l1, n)
         what = divergence(net, cost, first_cost, limit)
         if what is not None:
             start.restore()
@@ -214,7 +223,8 @@ def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_
 
 
 def train(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_threads,
-          history, measure=None, callbacks=(), optimizer=None, schedule=None, l1=0.0):
+          history, measure=None, callbacks=(), optimizer=None, schedule=None, l1=0.0,
+          dropout=None, sample_weight=None):
     """The training loop that ``fit``, the book's ``SGD`` and the command
     line all run: epochs of :func:`sgd_epochs`, one history row each, and
     the callbacks after every epoch.
@@ -230,7 +240,8 @@ def train(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_threa
         callbacks_begin(callbacks, net)
         for ep in sgd_epochs(net, X, T, labels, epochs=epochs, batch_size=batch_size, eta=eta,
                              lmbda=lmbda, shuffle=shuffle, n_threads=n_threads,
-                             optimizer=optimizer, schedule=schedule, l1=l1):
+                             optimizer=optimizer, schedule=schedule, l1=l1, dropout=dropout,
+                             sample_weight=sample_weight):
             row = dict(epoch=ep.index + 1, train_cost=ep.cost, eta=ep.eta, seconds=ep.seconds,
                        threads=ep.threads)
             if measure is not None:

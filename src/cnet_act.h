@@ -17,7 +17,11 @@
 
 /* Activation codes; cnet/activations.py maps names to these. */
 enum { CNET_IDENTITY = 0, CNET_SIGMOID = 1, CNET_TANH = 2, CNET_RELU = 3,
-       CNET_LEAKY_RELU = 4, CNET_SOFTMAX = 5 };
+       CNET_LEAKY_RELU = 4, CNET_SOFTMAX = 5,
+       /* Not a layer's activation: delta propagation through a layer whose
+        * output was dropped reads sigma'(z) times the mask's factor, stored
+        * by the dropout phase, and multiplies by that value itself. */
+       CNET_FACTOR = 6 };
 #define CNET_LEAKY_SLOPE 0.01
 
 /* sigma'(z) from a = sigma(z), one value.  The literals are double, so a
@@ -30,6 +34,7 @@ static inline T cnet_dact1_##SUF(T a, int act) {                                
     case CNET_TANH: return (T)(1.0 - a * a);                                         \
     case CNET_RELU: return a > 0 ? (T)1 : (T)0;                                      \
     case CNET_LEAKY_RELU: return a > 0 ? (T)1 : (T)CNET_LEAKY_SLOPE;                 \
+    case CNET_FACTOR: return a;                                                      \
     default: return 1;                                                               \
     }                                                                                \
 }
@@ -110,6 +115,7 @@ static inline V cnet_dact_##SUF(V a, int act) {                                 
     case CNET_RELU: return CNET_SELECT(VI, V, a > zero, one, zero);                  \
     case CNET_LEAKY_RELU:                                                            \
         return CNET_SELECT(VI, V, a > zero, one, zero + (T)CNET_LEAKY_SLOPE);        \
+    case CNET_FACTOR: return a;                                                      \
     default: return one;                                                             \
     }                                                                                \
 }

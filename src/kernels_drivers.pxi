@@ -19,6 +19,9 @@ cdef void _forward_batch(const Layer *layers, int n_layers, const Batch *bt,
         else:
             _forward_phase(&layers[l], &layers[l - 1], bt, AT_out, tid, nt)
         cnet_sync_wait(bt.sync)
+        if training and l + 1 < n_layers and layers[l + 1].drop_threshold:
+            _dropout_phase(&layers[l], &layers[l + 1], l + 1, bt, tid, nt, dummy)
+            cnet_sync_wait(bt.sync)
 
 
 cdef void _backward_batch(const Layer *layers, int n_layers, int cost,
@@ -49,13 +52,31 @@ cdef inline unsigned long _team(int *tid, int *nt, cnet_sync *sync) noexcept nog
     return cnet_fpu_enter()
 
 
-cdef inline void _step_of_batch(cnet_step *st, Py_ssize_t m, long t) noexcept nogil:
-    """This mini-batch's values of the optimizer's step: 1/m, and Adam's bias
-    corrections for its step count t (every thread computes the same)."""
-    st.inv_m = 1.0 / m
+cdef inline double _batch_weight(Batch *bt) noexcept nogil:
+    """The mean's denominator of this mini-batch: its rows, or the sum of its
+    examples' weights (in batch order: every thread computes the same)."""
+    cdef Py_ssize_t s
+    cdef double total = 0
+    if bt.sw == NULL:
+        return <double> bt.m
+    for s in range(bt.m):
+        total = total + (<const double *> bt.sw)[s]
+    return total
+
+
+cdef inline void _step_of_batch(cnet_step *st, double wsum, long t) noexcept nogil:
+    """This mini-batch's values of the optimizer's step: 1 / wsum (its rows,
+    or the sum of its weights), and Adam's bias corrections for its step
+    count t (every thread computes the same)."""
+    st.inv_m = 1.0 / wsum if wsum > 0 else 0.0
     if st.kind == CNET_OPT_ADAM:
         st.step_size = st.lr / (1 - pow(st.beta1, <double> t))
         st.bc2_sqrt = sqrt(1 - pow(st.beta2, <double> t))
+
+
+cdef inline floating _scale(floating eta, double wsum) noexcept nogil:
+    """eta / (the batch's weight), or 0 for a batch of weight 0 (no step)."""
+    return <floating> (eta / wsum) if wsum > 0 else 0
 
 
 cdef void _sgd_epoch_thread(const Layer *layers, int n_layers, int cost,
@@ -76,12 +97,16 @@ cdef void _sgd_epoch_thread(const Layer *layers, int n_layers, int cost,
         bt.loss = <floating *> proto.loss + start
         bt.pack = start == 0
         bt.next_m = max(0, min(batch_size, n - start - batch_size))
-        _step_of_batch(&bt.step, bt.m, bt.t0 + k + 1)
+        if proto.sw != NULL:
+            bt.sw = <const double *> proto.sw + start
+        bt.wsum = _batch_weight(&bt)
+        _step_of_batch(&bt.step, bt.wsum, bt.t0 + k + 1)
         cnet_sync_poll(bt.sync, tid, k)
         _forward_batch(layers, n_layers, &bt, True, tid, nt, <floating *> NULL)
         if cnet_sync_halted(bt.sync, k):
             break  # after a forward pass only: no weight has changed
-        _backward_batch(layers, n_layers, cost, &bt, decay, eta / bt.m, tid, nt)
+        _backward_batch(layers, n_layers, cost, &bt, decay,
+                        eta / bt.m if proto.sw == NULL else _scale(eta, bt.wsum), tid, nt)
         start = start + batch_size
         k += 1
     cnet_sync_report(bt.sync, tid, min(start, n))

@@ -41,10 +41,34 @@ cdef Layer *_make_layers(list spec, floating *dummy) except NULL:
             layers[l].S2 = _state(buf.S2, buf.W, "S2", l)
             layers[l].Sb1 = _state(buf.Sb1, buf.b, "Sb1", l)
             layers[l].Sb2 = _state(buf.Sb2, buf.b, "Sb2", l)
+            _dropout_of(&layers[l], buf, l)
     except BaseException:
         free(layers)
         raise
     return layers
+
+
+cdef int _dropout_of(Layer *layer, buf, int l) except -1:
+    """The layer's dropout of its input (buf.drop, a rate in [0, 1)) and, above
+    the first layer, the buffer GT it needs, shaped like ATin."""
+    cdef double p = buf.drop
+    layer.drop_threshold = 0
+    layer.drop_scale = 1
+    layer.GT = NULL
+    if not 0 <= p < 1:
+        raise ValueError(f"the dropout rate of layer {l}'s input must be in [0, 1); got {p!r}")
+    if p == 0:
+        return 0
+    layer.drop_threshold = <uint32_t> (p * 65536 + 0.5)
+    layer.drop_scale = 1 / (1 - p)
+    if l > 0:
+        GT = buf.GT
+        if GT is None or GT.shape != buf.ATin.shape or GT.dtype != buf.ATin.dtype \
+                or not GT.flags.c_contiguous or not GT.flags.writeable:
+            raise ValueError(f"layer {l} has dropout of its input but no buffer GT shaped like "
+                             f"its ATin {buf.ATin.shape}")
+        layer.GT = <void *> <Py_ssize_t> GT.ctypes.data
+    return 0
 
 
 cdef void *_state(arr, param, str name, int l) except? NULL:
@@ -92,6 +116,9 @@ cdef Batch _make_batch(const floating[:, ::1] X, targets,
     memset(&bt.step, 0, sizeof(cnet_step))
     bt.step.kind = CNET_OPT_PLAIN
     bt.t0 = 0
+    bt.drop_key = 0
+    bt.sw = NULL
+    bt.wsum = 0
     return bt
 
 
@@ -103,13 +130,17 @@ def _need_targets(targets, labels):
 def sgd_epoch(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
               const Py_ssize_t[::1] order, list spec, int cost,
               Py_ssize_t batch_size, double eta, double decay,
-              floating[::1] loss_out, int n_threads, Py_ssize_t interrupt=0, step=None):
+              floating[::1] loss_out, int n_threads, Py_ssize_t interrupt=0, step=None,
+              uint64_t drop_key=0, const double[::1] sample_weight=None):
     """One epoch of mini-batch SGD over X[order], in place on the weights.
 
     W <- decay W - (eta/m) sum delta a^T,  b <- b - (eta/m) sum delta,
     or with step (a dict: kind, the fields of cnet_step that are the
     optimizer's and t0, its step count so far), the optimizer's rule of
     cnet_update.h with the state arrays in spec (S1, S2, Sb1, Sb2).
+    drop_key: the epoch's key of the dropout masks (the rates are in spec);
+    sample_weight: float64 weights of the examples in epoch order, as
+    labels: each mini-batch's gradient is then the weighted mean.
     loss_out[k] receives the cost of example order[k] when it was used.
     targets: (n_samples, n_out) of X's dtype, or None to use labels, whose
     labels[k] is the label of example order[k] (X's row order[k]).
@@ -127,6 +158,12 @@ def sgd_epoch(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
         bt = _make_batch[floating](X, targets, labels, order, spec, &loss_out[0], &sync)
         if step is not None:
             _set_step(&bt, step, eta)
+        bt.drop_key = drop_key
+        if sample_weight is not None:
+            if sample_weight.shape[0] < order.shape[0]:
+                raise ValueError(f"sample_weight has {sample_weight.shape[0]} entries; it "
+                                 f"needs one per example of order ({order.shape[0]})")
+            bt.sw = &sample_weight[0]
         with nogil:
             used = _sgd_epoch(layers, n_layers, cost, bt, order.shape[0], batch_size,
                               <floating> eta, <floating> decay, n_threads)
@@ -192,11 +229,13 @@ cdef void _gradient_thread(const Layer *layers, int n_layers, int cost, const Ba
 
 def gradient(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
              const Py_ssize_t[::1] order, list spec, int cost,
-             floating[::1] loss_out, int n_threads):
+             floating[::1] loss_out, int n_threads, uint64_t drop_key=0):
     """Mean gradient of the cost over the examples X[order] (one batch).
 
     Each layer's W_out / b_out (zero on entry) receives dC/dW^T, dC/db.
-    targets, labels: as for sgd_epoch."""
+    targets, labels: as for sgd_epoch; with dropout rates in spec, the
+    masks of drop_key for example ids order[k] (the gradient of that
+    thinned network)."""
     _need_targets(targets, labels)
     cdef Layer *layers = _make_layers(spec, <floating *> NULL)
     cdef Batch bt
@@ -207,6 +246,7 @@ def gradient(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
     cnet_sync_init(&sync, NULL)
     try:
         bt = _make_batch[floating](X, targets, labels, order, spec, &loss_out[0], &sync)
+        bt.drop_key = drop_key
         with nogil:
             if n_threads == 1:
                 _gradient_thread(layers, n_layers, cost, pb, scale)

@@ -6,6 +6,7 @@ from cython.parallel cimport parallel
 from libc.math cimport exp, expf, tanh, tanhf, log, logf, pow, sqrt
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy, memset
+from libc.stdint cimport int64_t, uint32_t, uint64_t
 
 include "openmp_shim.pxi"
 
@@ -26,9 +27,16 @@ cdef extern from "cnet_fpu.h":
     int cnet_fpu_flushes() noexcept nogil
 
 cdef extern from "cnet_act.h":
+    enum:
+        CNET_FACTOR
     float cnet_dact1_f32(float a, int act) noexcept nogil
     double cnet_dact1_f64(double a, int act) noexcept nogil
     double CNET_LEAKY_SLOPE
+
+cdef extern from "cnet_dropout.h":
+    uint64_t cnet_dropout_row(uint64_t epoch_key, int layer, int64_t example) noexcept nogil
+    void cnet_dropout_keep(uint64_t row, int64_t n, uint32_t threshold,
+                           unsigned char *keep) noexcept nogil
 
 cdef extern from "cnet_update.h":
     ctypedef struct cnet_step:
@@ -121,6 +129,12 @@ cdef struct Layer:
     void *DT         # deltas, panels (ld_m/nr, n_out, nr)  OUT of backward
     void *W_out      # where the update lands: W itself, or a gradient
     void *b_out
+    uint32_t drop_threshold  # dropout of this layer's input: a unit is dropped when
+                     # its 16-bit uniform is below this (round(p 65536)); 0: none
+    double drop_scale        # 1 / (1 - p): the kept units' factor (inverted dropout)
+    void *GT         # (n_in, ld_m): sigma'(z) of the input units times their
+                     # dropout factor, which delta propagation through this
+                     # layer multiplies by (written by the dropout phase)
     void *S1         # the optimizer's state for W, shaped like W (or NULL)
     void *S2
     void *Sb1        # ... and for b, shaped like b
@@ -148,6 +162,10 @@ cdef struct Batch:
                            # which the first layer's update prefetches; or 0
     void *loss             # per-example cost (m,)                 OUT
     cnet_sync *sync        # the team's barrier and interrupt flag (shared)
+    uint64_t drop_key      # the epoch's key of the dropout masks (cnet_dropout.h)
+    const void *sw         # per-example weights (float64) in batch order (like
+                           # labels), or NULL
+    double wsum            # their sum over this mini-batch: the mean's denominator
     cnet_step step         # the optimizer's step (kind CNET_OPT_PLAIN: Nielsen's
                            # decay-and-scale update, decay and scale passed apart)
     long t0                # the optimizer's steps before this call (Adam's t)

@@ -24,6 +24,10 @@ cdef void _gather_phase(const Layer *L, const Batch *bt, bint blocks, int tid, i
     for s in range(s_lo, s_hi):
         x = <floating *> bt.Xin + s * n_in
         memcpy(x, <const floating *> bt.X + bt.idx[s] * bt.x_ld, n_in * sizeof(floating))
+        if blocks and L.drop_threshold:  # training with dropout of the inputs
+            _drop_row(x, NULL, 0, NULL, 0, n_in, s,
+                      cnet_dropout_row(bt.drop_key, 0, bt.idx[s]), L.drop_threshold,
+                      <floating> L.drop_scale, IDENTITY)
         if blocks and L.ATin != NULL:
             xb = <floating *> L.ATin + s * CNET_MR
             for ib in range(n_in // CNET_MR):  # a constant-size memcpy: two moves
@@ -39,6 +43,48 @@ cdef void _gather_phase(const Layer *L, const Batch *bt, bint blocks, int tid, i
     _my_range(bt.next_m, tid, nt, &s_lo, &s_hi)
     for s in range(bt.m + s_lo, bt.m + s_hi):
         cnet_prefetch(<const floating *> bt.X + bt.idx[s] * bt.x_ld, 1)
+
+
+cdef inline void _drop_row(floating *a, floating *aT, Py_ssize_t aT_ld, floating *gT,
+                           Py_ssize_t gT_ld, Py_ssize_t n, Py_ssize_t s, uint64_t row,
+                           uint32_t threshold, floating scale, int act) noexcept nogil:
+    """Dropout of one example's n units: a[j] := a[j] k_j scale, k_j = 1 if
+    unit j is kept (cnet_dropout.h); also the transposed copy aT[j * aT_ld + s]
+    and gT[j * gT_ld + s] := sigma'(a[j]) k_j scale (unless NULL)."""
+    cdef unsigned char keep[256]
+    cdef Py_ssize_t j0, j, c
+    cdef floating v
+    for j0 in range(0, n, 256):
+        c = min(<Py_ssize_t> 256, n - j0)
+        # units j0 .. j0 + c of the row: the generator's groups of 4 line up
+        # with j0 (a multiple of 4), so its hash of group j // 4 is the same
+        cnet_dropout_keep(row + <uint64_t> (j0 // 4) * 0xd1b54a32d192ed03ULL, c, threshold,
+                          keep)
+        for j in range(j0, j0 + c):
+            v = a[j]
+            if gT != NULL:
+                gT[j * gT_ld + s] = _dact(v, act) * scale if keep[j - j0] else 0
+            v = v * scale if keep[j - j0] else 0
+            a[j] = v
+            if aT != NULL:
+                aT[j * aT_ld + s] = v
+
+
+cdef void _dropout_phase(const Layer *L, const Layer *above, int layer, const Batch *bt,
+                         int tid, int nt, floating *dummy) noexcept nogil:
+    """Dropout of layer ``layer``'s input, the output of L, after L's forward
+    pass in training: A[s, j] and its transposed copy above.ATin[j, s] times
+    k / (1 - p), k = 1 if unit j of example idx[s] is kept; above.GT[j, s] :=
+    sigma'(z) k / (1 - p), by which delta propagation through ``above``
+    multiplies.  Each thread its own examples (rows of A, columns of the
+    transposed buffers)."""
+    cdef Py_ssize_t s, s_lo, s_hi
+    _my_range(bt.m, tid, nt, &s_lo, &s_hi)
+    for s in range(s_lo, s_hi):
+        _drop_row(<floating *> L.A + s * L.ld, <floating *> above.ATin, bt.ld_m,
+                  <floating *> above.GT, bt.ld_m, L.n_out, s,
+                  cnet_dropout_row(bt.drop_key, layer, bt.idx[s]), above.drop_threshold,
+                  <floating> above.drop_scale, L.act)
 
 
 cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
@@ -154,6 +200,8 @@ cdef void _output_delta_phase(const Layer *L, int cost, const Batch *bt,
             else:  # LOG_LIKELIHOOD
                 if y != 0:
                     c_s = c_s - y * _log_clipped(a[j])
+            if bt.sw != NULL:  # float64 weights, whatever the network's dtype
+                d = d * <floating> (<const double *> bt.sw)[s]
             D[_d_at(L, s, j, nr)] = d
             DT[_dt_at(L, s, j, nr)] = d
         loss[s] = c_s
@@ -179,6 +227,9 @@ cdef void _backprop_phase(const Layer *L, const Layer *prev, const Batch *bt,
     cdef floating *dt_i
     cdef floating *D_p = <floating *> prev.D
     cdef floating *DT_p = <floating *> prev.DT
+    cdef int act = prev.act
+    if L.GT != NULL:  # the input was dropped: sigma' times the mask's factor
+        AT, act = <const floating *> L.GT, CNET_FACTOR
     _my_range(n_ib * n_sb, tid, nt, &t_lo, &t_hi)
     for t in range(t_lo, t_hi):
         ib = t // n_sb
@@ -195,10 +246,10 @@ cdef void _backprop_phase(const Layer *L, const Layer *prev, const Batch *bt,
         dt_i = DT_p + _dt_at(prev, s0, i0, nr)
         if floating is float:
             cnet_backprop_rows_f32(L.n_out, rows, mr, DT + sb * L.n_out * nr, nr,
-                                   AT + i0 * ld_m + s0, ld_m, prev.act, dt_i, nr)
+                                   AT + i0 * ld_m + s0, ld_m, act, dt_i, nr)
         else:
             cnet_backprop_rows_f64(L.n_out, rows, mr, DT + sb * L.n_out * nr, nr,
-                                   AT + i0 * ld_m + s0, ld_m, prev.act, dt_i, nr)
+                                   AT + i0 * ld_m + s0, ld_m, act, dt_i, nr)
         nc = min(<Py_ssize_t> nr, m - s0)
         for r in range(mr):
             d_i = D_p + _d_at(prev, s0, i0 + r, nr)

@@ -42,12 +42,18 @@ class BookNetwork(Network):
 
     def _random_state(self):
         order = None if self._book_order is None else list(self._book_order)
-        return random.getstate(), order
+        return random.getstate(), np.random.get_state(), order
 
     def _set_random_state(self, state):
-        python_state, order = state
+        python_state, numpy_state, order = state
         random.setstate(python_state)
+        np.random.set_state(numpy_state)
         self._book_order = order
+
+    def _dropout_key(self):
+        # The book has no dropout; drawn from NumPy's global generator, as
+        # the book's other random numbers, so np.random.seed fixes it.
+        return int(np.random.randint(0, 2 ** 62))
 
     def _book_sgd(self, *args, **kwargs):
         self._book_order = None  # the port's SGD shuffles a fresh copy of its list

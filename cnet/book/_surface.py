@@ -25,6 +25,7 @@ from .._validation import (
     describe,
     labels_of,
 )
+from ..regularizers import dropout_rates
 from ..training import History, check_callbacks, sgd_step, train
 
 # Monitor flags of network2.py's SGD, in its order.
@@ -116,7 +117,7 @@ class BookMethods:
             shuffle=True, evaluation_data=None, monitor_evaluation_cost=False,
             monitor_evaluation_accuracy=False, monitor_training_cost=False,
             monitor_training_accuracy=False, n_threads=None, verbose=True, callbacks=None,
-            early_stopping_n=0, *, optimizer=None, schedule=None, l1=0.0):
+            early_stopping_n=0, *, optimizer=None, schedule=None, l1=0.0, dropout=None):
         """Mini-batch stochastic gradient descent, as in the book.
 
         ``training_data``: list of (x (n_in, 1), y (n_out, 1)); ``test_data``
@@ -136,7 +137,7 @@ class BookMethods:
         ``test_accuracy`` (fraction of ``test_data``), ``val_cost`` /
         ``val_accuracy`` (of ``evaluation_data``, when monitored),
         ``training_cost`` / ``train_accuracy`` (when monitored).
-        ``optimizer``, ``schedule``, ``l1``: as for :meth:`fit`.
+        ``optimizer``, ``schedule``, ``l1``, ``dropout``: as for :meth:`fit`.
         """
         if isinstance(lmbda, (list, tuple)) and test_data is None:
             raise TypeError(
@@ -152,11 +153,11 @@ class BookMethods:
             monitor_training_cost=monitor_training_cost,
             monitor_training_accuracy=monitor_training_accuracy, n_threads=n_threads,
             verbose=verbose, callbacks=callbacks, early_stopping_n=early_stopping_n,
-            optimizer=optimizer, schedule=schedule, l1=l1)
+            optimizer=optimizer, schedule=schedule, l1=l1, dropout=dropout)
 
     def _book_sgd(self, training_data, epochs, mini_batch_size, eta, lmbda, *, test_data,
                   shuffle, evaluation_data, n_threads, verbose, callbacks, early_stopping_n,
-                  optimizer=None, schedule=None, l1=0.0, **monitor):
+                  optimizer=None, schedule=None, l1=0.0, dropout=None, **monitor):
         """SGD of network.py and network2.py (both signatures end here)."""
         X, T, labels = self._examples(training_data, "training_data")
         epochs, mini_batch_size, eta, lmbda = self._check_hyper(epochs, mini_batch_size, eta, lmbda,
@@ -167,6 +168,7 @@ class BookMethods:
             check_bool(monitor[flag], flag)
         early_stopping_n = check_int(early_stopping_n, "early_stopping_n", 0)
         optimizer, schedule, l1 = self._check_training(optimizer, schedule, l1)
+        dropout = dropout_rates(dropout, self.sizes)
         if early_stopping_n and not (monitor["monitor_evaluation_accuracy"] and evaluation_data
                                      or monitor["monitor_training_accuracy"]):
             raise ValueError("early_stopping_n watches an accuracy: set "
@@ -183,7 +185,7 @@ class BookMethods:
             callbacks.append(_PortEarlyStopping(run, early_stopping_n))
         train(self, X, T, labels, epochs=epochs, batch_size=mini_batch_size, eta=eta,
               lmbda=lmbda, shuffle=shuffle, n_threads=run.n_threads, optimizer=optimizer,
-              schedule=schedule, l1=l1, measure=run.measure,
+              schedule=schedule, l1=l1, dropout=dropout, measure=run.measure,
               callbacks=callbacks, history=history)
         return run.lists
 

@@ -47,7 +47,8 @@ class Network(BookNetwork):
         super().__init__(sizes)
 
     def SGD(self, training_data, epochs, mini_batch_size, eta, test_data=None, *,
-            n_threads=None, verbose=True, callbacks=None):
+            n_threads=None, verbose=True, callbacks=None, optimizer=None, schedule=None,
+            l1=0.0, dropout=None):
         """Train by mini-batch stochastic gradient descent.
 
         ``training_data`` is a list of ``(x, y)`` pairs, ``x`` of shape
@@ -58,12 +59,14 @@ class Network(BookNetwork):
         shuffles the examples with ``random.shuffle`` as the book does.
 
         Keyword-only, beyond the book: ``n_threads`` (None: the cores
-        available), ``verbose`` (False: print nothing) and ``callbacks``
-        (as for :meth:`cnet.Network.fit`).  Returns network2.py's four
-        lists (empty here: nothing is monitored).
+        available), ``verbose`` (False: print nothing), ``callbacks``,
+        ``optimizer``, ``schedule``, ``l1``, ``dropout`` (as for
+        :meth:`cnet.Network.fit`).  Returns network2.py's four lists (empty
+        here: nothing is monitored).
         """
         return self._book_sgd(
             training_data, epochs, mini_batch_size, eta, 0.0, test_data=test_data,
             shuffle=True, evaluation_data=None, n_threads=n_threads, verbose=verbose,
-            callbacks=callbacks, early_stopping_n=0,
+            callbacks=callbacks, early_stopping_n=0, optimizer=optimizer, schedule=schedule,
+            l1=l1, dropout=dropout,
             **dict.fromkeys(MONITORS, False))

@@ -102,7 +102,7 @@ class Network(BookNetwork):
             evaluation_data=None, monitor_evaluation_cost=False,
             monitor_evaluation_accuracy=False, monitor_training_cost=False,
             monitor_training_accuracy=False, early_stopping_n=0, *, n_threads=None,
-            verbose=True, callbacks=None):
+            verbose=True, callbacks=None, optimizer=None, schedule=None, l1=0.0, dropout=None):
         """Train by mini-batch stochastic gradient descent with L2 ``lmbda``.
 
         ``training_data``: a list of ``(x, y)``, ``y`` the desired output
@@ -119,12 +119,14 @@ class Network(BookNetwork):
             accuracies are counts of correct answers, as in the book.
 
         Keyword-only, beyond the book: ``n_threads``, ``verbose``,
-        ``callbacks`` (as for :meth:`cnet.Network.fit`).
+        ``callbacks``, ``optimizer``, ``schedule``, ``l1``, ``dropout`` (as
+        for :meth:`cnet.Network.fit`).
         """
         return self._book_sgd(
             training_data, epochs, mini_batch_size, eta, lmbda, test_data=None, shuffle=True,
             evaluation_data=evaluation_data, n_threads=n_threads, verbose=verbose,
-            callbacks=callbacks, early_stopping_n=early_stopping_n,
+            callbacks=callbacks, early_stopping_n=early_stopping_n, optimizer=optimizer,
+            schedule=schedule, l1=l1, dropout=dropout,
             monitor_evaluation_cost=monitor_evaluation_cost,
             monitor_evaluation_accuracy=monitor_evaluation_accuracy,
             monitor_training_cost=monitor_training_cost,

@@ -237,8 +237,9 @@ def need_matplotlib(flag):
 
 
 def describe_net(net):
-    acts = f"{net.activation} neurons" if net.output_activation == net.activation else \
-        f"{net.activation} hidden, {net.output_activation} output"
+    hidden = net.activation if isinstance(net.activation, str) else "/".join(net.activation)
+    acts = f"{hidden} neurons" if net.output_activation == net.activation else \
+        f"{hidden} hidden, {net.output_activation} output"
     return (f"{'-'.join(map(str, net.sizes))} network, {acts}, {net.cost.name} cost, "
             f"init {net.init}, {net.dtype.name}")
 
