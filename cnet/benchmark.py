@@ -101,17 +101,21 @@ def load_data():
 
 # -- implementations: each returns a function that runs one epoch ---------
 
-def cnet_job(job, X, y, dtype, n_threads, **net_kw):
+def cnet_job(job, X, y, dtype, n_threads, optimizer=None, dropout=None, eta=None, **net_kw):
     """One epoch per call, through the same generator fit() drives: X is
     validated once (as by one fit call of many epochs), and each call pays
-    everything an epoch costs (shuffle, snapshot, compiled call, checks)."""
+    everything an epoch costs (shuffle, snapshot, compiled call, checks).
+    optimizer, dropout: as fit takes them; eta: instead of the job's."""
+    from cnet import optimizers, regularizers
     from cnet._validation import check_X, check_y
     from cnet.training import sgd_epochs
     net = cnet.Network(job["sizes"], dtype=dtype, seed=0, **net_kw)
     Xd = check_X(X, job["sizes"][0], net.dtype)
     _, labels = check_y(y, Xd.shape[0], job["sizes"][-1], net.dtype)
     epochs = sgd_epochs(net, Xd, None, labels, epochs=10 ** 6, batch_size=job["batch"],
-                        eta=job["eta"], lmbda=0.0, shuffle=True, n_threads=n_threads)
+                        eta=job["eta"] if eta is None else eta, lmbda=0.0, shuffle=True,
+                        n_threads=n_threads, optimizer=optimizers.resolve(optimizer),
+                        dropout=regularizers.dropout_rates(dropout, job["sizes"]))
 
     def run():
         next(epochs)
@@ -179,7 +183,8 @@ def numpy_per_example_job(job, X, y):
     return run
 
 
-def torch_job(job, X, y, kind):
+def torch_job(job, X, y, kind, optimizer="sgd", eta=None):
+    """PyTorch's per-mini-batch loop; optimizer "sgd" or "adam" (torch.optim)."""
     import torch
     torch.manual_seed(0)
     sizes = job["sizes"]
@@ -192,7 +197,9 @@ def torch_job(job, X, y, kind):
         elif not last:
             layers.append(torch.nn.ReLU())
     model = torch.nn.Sequential(*layers)
-    opt = torch.optim.SGD(model.parameters(), lr=job["eta"])
+    lr = job["eta"] if eta is None else eta
+    opt = (torch.optim.Adam(model.parameters(), lr=lr) if optimizer == "adam"
+           else torch.optim.SGD(model.parameters(), lr=lr))
     Xt = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
     yt = torch.from_numpy(y.astype(np.int64))
     Yt = torch.nn.functional.one_hot(yt, sizes[-1]).float()

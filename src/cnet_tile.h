@@ -35,6 +35,7 @@
 
 #include "cnet_act.h"     /* sigma and sigma' (scalar and vector) */
 #include "cnet_update.h"  /* the weight update's epilogue */
+#include "cnet_dropout.h" /* dropout's masks, fused into the forward epilogue */
 
 /* Ask for the cache lines of [p, p + bytes) ahead of use (into L2): the
  * rows of the next mini-batch are random rows of a large X, and waiting for
@@ -195,7 +196,8 @@ static inline void cnet_store_transposed6_f32(const float *out, ptrdiff_t ld, fl
  * weight update reads its input that way. */                                    \
 static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr, \
         const T *b, ptrdiff_t b_ks, const T *bias, int act, T *out, ptrdiff_t ld,    \
-        T *outT, ptrdiff_t ldT, int nc, int first, int last) {                       \
+        T *outT, ptrdiff_t ldT, int nc, int first, int last,                        \
+        const cnet_drop_tile *drop) {                                                \
     const T *init = first ? NULL : out;                                              \
     CNET_ACC_ROWS_FROM(T, V, NV, init, ld, 1)                                        \
     if (!last) {  /* a block of k: keep the partial sums in out */                   \
@@ -208,6 +210,23 @@ static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, in
         for (int r = 0; r < mr; r++)                                                 \
             for (int c = 0; c < 2 * NV; c++)                                         \
                 out[r * ld + c] = (T)tanh(out[r * ld + c]);                          \
+    if (drop) {  /* dropout of these outputs (cnet_dropout.h), a row at a time */   \
+        T g[CNET_MR * 2 * NV], f[2 * NV];                                            \
+        for (int r = 0; r < mr; r++) {                                               \
+            cnet_dropout_factors_##SUF(drop, r, 2 * NV, f);                          \
+            V *o = (V *)(out + r * ld);                                              \
+            const V f0 = *(const V *)f, f1 = *(const V *)(f + NV);                   \
+            if (drop->gT) {                                                          \
+                *(V *)(g + r * 2 * NV) = cnet_dact_##SUF(o[0], act) * f0;            \
+                *(V *)(g + r * 2 * NV + NV) = cnet_dact_##SUF(o[1], act) * f1;       \
+            }                                                                        \
+            o[0] = o[0] * f0;                                                        \
+            o[1] = o[1] * f1;                                                        \
+        }                                                                            \
+        if (drop->gT) {                                                              \
+            CNET_STORE_TRANSPOSED_##SUF(g, 2 * NV, (T *)drop->gT, ldT, mr, nc)       \
+        }                                                                            \
+    }                                                                                \
     CNET_STORE_TRANSPOSED_##SUF(out, ld, outT, ldT, mr, nc)                          \
 }                                                                                    \
 /* w[r][:] := decay w[r][:] - scale sum_p A(r, p) B(p, :), rows r < mr, full        \
@@ -280,7 +299,8 @@ static inline void cnet_tile_rows_##SUF(ptrdiff_t k, const T *const *rows,      
 }                                                                                    \
 static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr, \
         const T *b, ptrdiff_t b_ks, const T *bias, int act, T *out, ptrdiff_t ld,    \
-        T *outT, ptrdiff_t ldT, int nc, int first, int last) {                       \
+        T *outT, ptrdiff_t ldT, int nc, int first, int last,                        \
+        const cnet_drop_tile *drop) {                                                \
     for (int r = 0; r < mr; r++) {                                                   \
         const T *a = rows[r];                                                        \
         for (int c = 0; c < NR; c++) {                                               \
@@ -290,6 +310,13 @@ static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, in
         }                                                                            \
     }                                                                                \
     if (!last) return;                                                               \
+    if (drop) {                                                                      \
+        T g[CNET_MR * NR];                                                           \
+        cnet_drop_tile_##SUF(drop, act, out, ld, mr, NR, drop->gT ? g : NULL);       \
+        if (drop->gT) {                                                              \
+            CNET_STORE_TRANSPOSED(g, NR, (T *)drop->gT, ldT, mr, nc)                 \
+        }                                                                            \
+    }                                                                                \
     CNET_STORE_TRANSPOSED(out, ld, outT, ldT, mr, nc)                                \
 }                                                                                    \
 static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows,        \

@@ -66,56 +66,80 @@ typedef struct {
  * mean gradient); s1, s2: the state at the same offsets (unused ones may
  * be NULL); weight: 0 for biases (no regularisers, no decoupled decay);
  * wp: the packed copy of W (cnet_tile.h) also gets the new values. */
+#if defined(_MSC_VER)
+#  define CNET_RESTRICT __restrict
+#else
+#  define CNET_RESTRICT restrict
+#endif
+
+/* Every parameter is read into a local first, and every choice is made
+ * outside the loops, so each loop is a plain vector loop over the row (the
+ * pointers do not alias: restrict). */
 #define CNET_DEFINE_OPT(SUF, T, SQRT)                                                \
 static inline void cnet_opt_##SUF(const cnet_step *st, int weight, int n,            \
-        const T *x, T *w, T *s1, T *s2, T *wp) {                                     \
+        const T *CNET_RESTRICT x, T *CNET_RESTRICT w, T *CNET_RESTRICT s1,           \
+        T *CNET_RESTRICT s2, T *CNET_RESTRICT wp) {                                  \
     const T inv_m = (T)st->inv_m, lr = (T)st->lr;                                     \
     const T l2 = weight ? (T)st->l2 : 0, l1 = weight ? (T)st->l1 : 0;                \
+    const T mu = (T)st->mu;                                                          \
     T g[CNET_NR_MAX];                                                                \
-    for (int c = 0; c < n; c++) {                                                    \
-        g[c] = x[c] * inv_m;                                                         \
-        if (l2 != 0) g[c] = g[c] + l2 * w[c];                                        \
-        if (l1 != 0) g[c] = g[c] + l1 * (w[c] > 0 ? (T)1 : w[c] < 0 ? (T)-1 : (T)0); \
-    }                                                                                \
+    if (l1 != 0)                                                                     \
+        for (int c = 0; c < n; c++)                                                  \
+            g[c] = x[c] * inv_m + l2 * w[c]                                          \
+                   + l1 * (w[c] > 0 ? (T)1 : w[c] < 0 ? (T)-1 : (T)0);               \
+    else if (l2 != 0)                                                                \
+        for (int c = 0; c < n; c++)                                                  \
+            g[c] = x[c] * inv_m + l2 * w[c];                                         \
+    else                                                                             \
+        for (int c = 0; c < n; c++)                                                  \
+            g[c] = x[c] * inv_m;                                                     \
     switch (st->kind) {                                                              \
-    case CNET_OPT_MOMENTUM: {                                                        \
-        const T mu = (T)st->mu;                                                      \
-        for (int c = 0; c < n; c++) {                                                \
-            const T b = mu * s1[c] + g[c];                                           \
-            s1[c] = b;                                                               \
-            w[c] = w[c] - lr * (st->nesterov ? g[c] + mu * b : b);                   \
-        }                                                                            \
+    case CNET_OPT_MOMENTUM:                                                          \
+        if (st->nesterov)                                                            \
+            for (int c = 0; c < n; c++) {                                            \
+                const T b = mu * s1[c] + g[c];                                       \
+                s1[c] = b;                                                           \
+                w[c] = w[c] - lr * (g[c] + mu * b);                                  \
+            }                                                                        \
+        else                                                                         \
+            for (int c = 0; c < n; c++) {                                            \
+                const T b = mu * s1[c] + g[c];                                       \
+                s1[c] = b;                                                           \
+                w[c] = w[c] - lr * b;                                                \
+            }                                                                        \
         break;                                                                       \
-    }                                                                                \
     case CNET_OPT_ADAM: {                                                            \
         const T keep = (T)(1 - st->lr * (weight ? st->wd : 0));                      \
         const T a1 = (T)(1 - st->beta1), b2 = (T)st->beta2, a2 = (T)(1 - st->beta2); \
         const T step = (T)st->step_size, bc2 = (T)st->bc2_sqrt, eps = (T)st->eps;    \
+        if (keep != 1)  /* AdamW's decoupled decay */                                \
+            for (int c = 0; c < n; c++)                                              \
+                w[c] = w[c] * keep;                                                  \
         for (int c = 0; c < n; c++) {                                                \
-            const T wc = keep != 1 ? w[c] * keep : w[c];                             \
             const T m = s1[c] + a1 * (g[c] - s1[c]);     /* lerp(m, g, 1 - beta1) */ \
             const T v = s2[c] * b2 + a2 * g[c] * g[c];                               \
             s1[c] = m;                                                               \
             s2[c] = v;                                                               \
-            w[c] = wc - step * (m / (SQRT(v) / bc2 + eps));                          \
+            w[c] = w[c] - step * (m / (SQRT(v) / bc2 + eps));                        \
         }                                                                            \
         break;                                                                       \
     }                                                                                \
     case CNET_OPT_RMSPROP: {                                                         \
-        const T alpha = (T)st->alpha, a2 = (T)(1 - st->alpha);                       \
-        const T eps = (T)st->eps, mu = (T)st->mu;                                    \
+        const T alpha = (T)st->alpha, a2 = (T)(1 - st->alpha), eps = (T)st->eps;     \
         for (int c = 0; c < n; c++) {                                                \
             const T v = s2[c] * alpha + a2 * g[c] * g[c];                            \
             s2[c] = v;                                                               \
-            const T avg = SQRT(v) + eps;                                             \
-            if (mu != 0) {                                                           \
-                const T b = mu * s1[c] + g[c] / avg;                                 \
+            g[c] = g[c] / (SQRT(v) + eps);                                           \
+        }                                                                            \
+        if (mu != 0)                                                                 \
+            for (int c = 0; c < n; c++) {                                            \
+                const T b = mu * s1[c] + g[c];                                       \
                 s1[c] = b;                                                           \
                 w[c] = w[c] - lr * b;                                                \
-            } else {                                                                 \
-                w[c] = w[c] - lr * (g[c] / avg);                                     \
             }                                                                        \
-        }                                                                            \
+        else                                                                         \
+            for (int c = 0; c < n; c++)                                              \
+                w[c] = w[c] - lr * g[c];                                             \
         break;                                                                       \
     }                                                                                \
     default:  /* CNET_OPT_SGD */                                                     \

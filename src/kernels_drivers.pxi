@@ -8,20 +8,20 @@ cdef void _forward_batch(const Layer *layers, int n_layers, const Batch *bt,
     activations transposed for the update of the layer above."""
     cdef int l
     cdef floating *AT_out
+    cdef const Layer *above
     _gather_phase(&layers[0], bt, training, tid, nt, dummy)
     cnet_sync_wait(bt.sync)
     for l in range(n_layers):
         AT_out = NULL
+        above = NULL
         if training and l + 1 < n_layers:
             AT_out = <floating *> layers[l + 1].ATin
+            above = &layers[l + 1]  # its input dropout, if any, is this layer's epilogue's
         if l == 0:
-            _forward_phase(&layers[0], NULL, bt, AT_out, tid, nt)
+            _forward_phase(&layers[0], NULL, bt, AT_out, above, l + 1, tid, nt)
         else:
-            _forward_phase(&layers[l], &layers[l - 1], bt, AT_out, tid, nt)
+            _forward_phase(&layers[l], &layers[l - 1], bt, AT_out, above, l + 1, tid, nt)
         cnet_sync_wait(bt.sync)
-        if training and l + 1 < n_layers and layers[l + 1].drop_threshold:
-            _dropout_phase(&layers[l], &layers[l + 1], l + 1, bt, tid, nt, dummy)
-            cnet_sync_wait(bt.sync)
 
 
 cdef void _backward_batch(const Layer *layers, int n_layers, int cost,

@@ -273,7 +273,7 @@ cdef void _phase_thread(int which, const Layer *layers, const Batch *bt, int cos
     if which == LAYER_FORWARD:
         _gather_phase(&layers[0], bt, False, tid, nt, <floating *> NULL)
         cnet_sync_wait(bt.sync)
-        _forward_phase(&layers[0], NULL, bt, <floating *> NULL, tid, nt)
+        _forward_phase(&layers[0], NULL, bt, <floating *> NULL, NULL, 0, tid, nt)
     elif which == OUTPUT_DELTA:
         _output_delta_phase(&layers[0], cost, bt, tid, nt, <floating *> NULL)
     elif which == BACKPROP_DELTA:

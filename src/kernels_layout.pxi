@@ -34,6 +34,12 @@ cdef extern from "cnet_act.h":
     double CNET_LEAKY_SLOPE
 
 cdef extern from "cnet_dropout.h":
+    ctypedef struct cnet_drop_tile:
+        const uint64_t *rows
+        int64_t j0
+        uint32_t threshold
+        double scale
+        void *gT
     uint64_t cnet_dropout_row(uint64_t epoch_key, int layer, int64_t example) noexcept nogil
     void cnet_dropout_keep(uint64_t row, int64_t n, uint32_t threshold,
                            unsigned char *keep) noexcept nogil
@@ -62,11 +68,13 @@ cdef extern from "cnet_tile.h":
     void cnet_forward_rows_f32(Py_ssize_t k, const float **rows, int mr,
                                const float *b, Py_ssize_t b_ks, const float *bias, int act,
                                float *out, Py_ssize_t ld, float *outT, Py_ssize_t ldT,
-                               int nc, int first, int last) noexcept nogil
+                               int nc, int first, int last,
+                               const cnet_drop_tile *drop) noexcept nogil
     void cnet_forward_rows_f64(Py_ssize_t k, const double **rows, int mr,
                                const double *b, Py_ssize_t b_ks, const double *bias, int act,
                                double *out, Py_ssize_t ld, double *outT, Py_ssize_t ldT,
-                               int nc, int first, int last) noexcept nogil
+                               int nc, int first, int last,
+                               const cnet_drop_tile *drop) noexcept nogil
     void cnet_update_rows_f32(Py_ssize_t k, const float **rows, Py_ssize_t a_ks, int mr,
                               const float *b, Py_ssize_t b_ks, float *w, Py_ssize_t ld,
                               float decay, float scale, float *wp, const cnet_step *st,
@@ -238,13 +246,14 @@ cdef inline int _nr(floating *dummy) noexcept nogil:
 cdef inline void _forward_rows(Py_ssize_t k, const floating **rows, int mr,
                                const floating *b, Py_ssize_t b_ks, const floating *bias,
                                int act, floating *out, Py_ssize_t ld, floating *outT,
-                               Py_ssize_t ldT, int nc, bint first, bint last) noexcept nogil:
+                               Py_ssize_t ldT, int nc, bint first, bint last,
+                               const cnet_drop_tile *drop) noexcept nogil:
     if floating is float:
         cnet_forward_rows_f32(k, rows, mr, b, b_ks, bias, act, out, ld, outT, ldT, nc,
-                              first, last)
+                              first, last, drop)
     else:
         cnet_forward_rows_f64(k, rows, mr, b, b_ks, bias, act, out, ld, outT, ldT, nc,
-                              first, last)
+                              first, last, drop)
 
 
 cdef inline void _update_rows(Py_ssize_t k, const floating **rows, Py_ssize_t a_ks, int mr,

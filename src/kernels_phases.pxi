@@ -25,9 +25,8 @@ cdef void _gather_phase(const Layer *L, const Batch *bt, bint blocks, int tid, i
         x = <floating *> bt.Xin + s * n_in
         memcpy(x, <const floating *> bt.X + bt.idx[s] * bt.x_ld, n_in * sizeof(floating))
         if blocks and L.drop_threshold:  # training with dropout of the inputs
-            _drop_row(x, NULL, 0, NULL, 0, n_in, s,
-                      cnet_dropout_row(bt.drop_key, 0, bt.idx[s]), L.drop_threshold,
-                      <floating> L.drop_scale, IDENTITY)
+            _drop_row(x, n_in, cnet_dropout_row(bt.drop_key, 0, bt.idx[s]),
+                      L.drop_threshold, <floating> L.drop_scale)
         if blocks and L.ATin != NULL:
             xb = <floating *> L.ATin + s * CNET_MR
             for ib in range(n_in // CNET_MR):  # a constant-size memcpy: two moves
@@ -45,15 +44,12 @@ cdef void _gather_phase(const Layer *L, const Batch *bt, bint blocks, int tid, i
         cnet_prefetch(<const floating *> bt.X + bt.idx[s] * bt.x_ld, 1)
 
 
-cdef inline void _drop_row(floating *a, floating *aT, Py_ssize_t aT_ld, floating *gT,
-                           Py_ssize_t gT_ld, Py_ssize_t n, Py_ssize_t s, uint64_t row,
-                           uint32_t threshold, floating scale, int act) noexcept nogil:
-    """Dropout of one example's n units: a[j] := a[j] k_j scale, k_j = 1 if
-    unit j is kept (cnet_dropout.h); also the transposed copy aT[j * aT_ld + s]
-    and gT[j * gT_ld + s] := sigma'(a[j]) k_j scale (unless NULL)."""
+cdef inline void _drop_row(floating *a, Py_ssize_t n, uint64_t row, uint32_t threshold,
+                           floating scale) noexcept nogil:
+    """Dropout of one example's n input units, in place: a[j] := a[j] k_j
+    scale, k_j = 1 if unit j is kept (cnet_dropout.h)."""
     cdef unsigned char keep[256]
     cdef Py_ssize_t j0, j, c
-    cdef floating v
     for j0 in range(0, n, 256):
         c = min(<Py_ssize_t> 256, n - j0)
         # units j0 .. j0 + c of the row: the generator's groups of 4 line up
@@ -61,36 +57,18 @@ cdef inline void _drop_row(floating *a, floating *aT, Py_ssize_t aT_ld, floating
         cnet_dropout_keep(row + <uint64_t> (j0 // 4) * 0xd1b54a32d192ed03ULL, c, threshold,
                           keep)
         for j in range(j0, j0 + c):
-            v = a[j]
-            if gT != NULL:
-                gT[j * gT_ld + s] = _dact(v, act) * scale if keep[j - j0] else 0
-            v = v * scale if keep[j - j0] else 0
-            a[j] = v
-            if aT != NULL:
-                aT[j * aT_ld + s] = v
-
-
-cdef void _dropout_phase(const Layer *L, const Layer *above, int layer, const Batch *bt,
-                         int tid, int nt, floating *dummy) noexcept nogil:
-    """Dropout of layer ``layer``'s input, the output of L, after L's forward
-    pass in training: A[s, j] and its transposed copy above.ATin[j, s] times
-    k / (1 - p), k = 1 if unit j of example idx[s] is kept; above.GT[j, s] :=
-    sigma'(z) k / (1 - p), by which delta propagation through ``above``
-    multiplies.  Each thread its own examples (rows of A, columns of the
-    transposed buffers)."""
-    cdef Py_ssize_t s, s_lo, s_hi
-    _my_range(bt.m, tid, nt, &s_lo, &s_hi)
-    for s in range(s_lo, s_hi):
-        _drop_row(<floating *> L.A + s * L.ld, <floating *> above.ATin, bt.ld_m,
-                  <floating *> above.GT, bt.ld_m, L.n_out, s,
-                  cnet_dropout_row(bt.drop_key, layer, bt.idx[s]), above.drop_threshold,
-                  <floating> above.drop_scale, L.act)
+            a[j] = a[j] * scale if keep[j - j0] else 0
 
 
 cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
-                         floating *AT_out, int tid, int nt) noexcept nogil:
+                         floating *AT_out, const Layer *above, int layer, int tid,
+                         int nt) noexcept nogil:
     """A[s, j] := act(sum_i in[s, i] W[j, i] + b[j])  for s < m, j < n_out;
-    also AT_out[j, s] (the next layer's transposed input) unless NULL."""
+    also AT_out[j, s] (the next layer's transposed input) unless NULL.
+
+    With dropout of the next layer's input (above, in training; ``layer`` is
+    that layer's number), the tiles' epilogue drops the outputs (cnet_dropout.h)
+    before they are stored, and stores sigma' times the factors in above.GT."""
     cdef floating *dummy = AT_out
     cdef int nr = _nr(dummy)
     cdef Py_ssize_t m = bt.m, n_out = L.n_out, ld = L.ld
@@ -111,6 +89,13 @@ cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
     # row blocks to reuse a block of the panel, and pays for the extra passes.
     cdef Py_ssize_t kc = CNET_KC if Wp != NULL else max(L.n_in, 1)
     cdef Py_ssize_t n_kb = (L.n_in + kc - 1) // kc
+    cdef cnet_drop_tile drop
+    cdef const cnet_drop_tile *dropping = NULL
+    cdef uint64_t drop_rows[CNET_MR]
+    if above != NULL and above.drop_threshold:
+        drop.rows, drop.threshold, drop.scale = drop_rows, above.drop_threshold, above.drop_scale
+        drop.gT = above.GT
+        dropping = &drop
     # Blocks of equal length (784 = 4 x 196, not 3 x 256 + 16): a short last
     # block pays the load and store of every partial tile for little work.
     kc = (L.n_in + n_kb - 1) // n_kb
@@ -158,9 +143,16 @@ cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
                 B, b_ks = Wp + (cb * L.n_in + k0) * nr, nr
             else:
                 B, b_ks = W + k0 * ld + j0, ld
+            if dropping != NULL and kb == n_kb - 1:
+                drop.j0 = j0
+                if above.GT != NULL:
+                    drop.gT = <floating *> above.GT + j0 * bt.ld_m + s0
+                for r in range(mr):
+                    drop_rows[r] = cnet_dropout_row(bt.drop_key, layer, bt.idx[s0 + r])
             _forward_rows(klen, rows, mr, B, b_ks, b + j0, act, A + s0 * ld + j0, ld,
                           AT_out + j0 * bt.ld_m + s0 if AT_out != NULL else NULL, bt.ld_m,
-                          <int> min(<Py_ssize_t> nr, n_out - j0), kb == 0, kb == n_kb - 1)
+                          <int> min(<Py_ssize_t> nr, n_out - j0), kb == 0, kb == n_kb - 1,
+                          dropping)
             if softmax and cb == n_cb - 1 and kb == n_kb - 1:
                 for r in range(mr):
                     _softmax_row(A + (s0 + r) * ld, n_out)

