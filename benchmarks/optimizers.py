@@ -8,8 +8,9 @@ the book's job (784-30-10, sigmoid, quadratic cost, mini-batch 10), one
 thread, real MNIST from CNET_DATA_DIR (else the shipped sample, tiled), each
 implementation one epoch per round, round after round, so that changes in
 the machine's load hit all alike; each row is the median of its epochs.
-Prints each row's seconds per epoch and its ratio to plain SGD's (cnet's
-rows) or cnet's time against PyTorch's.
+Prints each row's seconds per epoch (median) and its ratio to plain SGD's:
+the median over rounds of the two epochs' ratio in each round (cnet's
+rows), or cnet's Adam against PyTorch's the same way.
 """
 import argparse
 import json
@@ -32,7 +33,11 @@ ADAM_ETA = 0.001
 
 
 def rounds(impls, epochs):
-    """Time one epoch of each, round after round (after one warm-up epoch each)."""
+    """Time one epoch of each, round after round (after one warm-up epoch
+    each).  Returns each one's median time, and the median over rounds of its
+    time over the first one's in the same round: the machine's speed drifts
+    by 10-20% within minutes here (a shared host), and a ratio of two epochs
+    run back to back drifts much less than either."""
     times = {name: [] for name, _ in impls}
     for _, run in impls:
         run()
@@ -41,7 +46,10 @@ def rounds(impls, epochs):
             t0 = time.perf_counter()
             run()
             times[name].append(time.perf_counter() - t0)
-    return {name: statistics.median(t) for name, t in times.items()}
+    first = impls[0][0]
+    return ({name: statistics.median(t) for name, t in times.items()},
+            {name: statistics.median(a / b for a, b in zip(t, times[first]))
+             for name, t in times.items()})
 
 
 def main(argv=None):
@@ -71,25 +79,26 @@ def main(argv=None):
                                    ("adam + dropout 0.2", "adam", 0.2)]]
     if have_torch:
         big.append(("PyTorch Adam", torch_job(BIG, X, y, "big", "adam", eta=ADAM_ETA)))
-    med = rounds(big, args.epochs)
-    print("\nbig job: 784-512-512-10, ReLU, softmax, mini-batch 128")
+    med, ratios = rounds(big, args.epochs)
+    print("\nbig job: 784-512-512-10, ReLU, softmax, mini-batch 128 (ratios: median over "
+          "rounds of the round's ratio)")
     for name, t in med.items():
-        ratio = (f"{t / med['plain SGD']:.3f}x plain SGD's time" if not name.startswith("Py")
-                 else f"cnet's Adam is {t / med['adam']:.2f}x faster")
+        ratio = (f"{ratios[name]:.3f}x plain SGD's time" if not name.startswith("Py")
+                 else f"cnet's Adam is {ratios[name] / ratios['adam']:.2f}x faster")
         print(f"  {name:26s} {t:8.3f} s/epoch   {ratio}", flush=True)
-    results["big"] = med
+    results["big"] = {"seconds": med, "ratio to plain SGD": ratios}
 
     book = [("plain SGD", cnet_job(BOOK, X, y, "float32", 1)),
             ("adam", cnet_job(BOOK, X, y, "float32", 1, optimizer="adam", eta=ADAM_ETA))]
     if have_torch:
         book.append(("PyTorch Adam", torch_job(BOOK, X, y, "book", "adam", eta=ADAM_ETA)))
-    med = rounds(book, max(2, args.epochs // 2))
+    med, ratios = rounds(book, max(2, args.epochs // 2))
     print("\nbook's job: 784-30-10, sigmoid, quadratic cost, mini-batch 10")
     for name, t in med.items():
-        ratio = (f"{t / med['plain SGD']:.3f}x plain SGD's time" if not name.startswith("Py")
-                 else f"cnet's Adam is {t / med['adam']:.1f}x faster")
+        ratio = (f"{ratios[name]:.3f}x plain SGD's time" if not name.startswith("Py")
+                 else f"cnet's Adam is {ratios[name] / ratios['adam']:.1f}x faster")
         print(f"  {name:26s} {t:8.3f} s/epoch   {ratio}", flush=True)
-    results["book"] = med
+    results["book"] = {"seconds": med, "ratio to plain SGD": ratios}
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)

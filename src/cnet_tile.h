@@ -238,11 +238,19 @@ static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows,    
         T decay, T scale, T *wp, const cnet_step *st, T *s1, T *s2) {                \
     /* W is large and each tile of it is touched once per mini-batch: fetch it     \
      * now so that the read-modify-write at the end does not wait for memory. */   \
-    for (int r = 0; r < mr; r++)                                                     \
+    for (int r = 0; r < mr; r++) {                                                   \
         cnet_prefetch_w(w + r * ld, 2 * NV * sizeof(T));                             \
+        if (s1) cnet_prefetch_w(s1 + r * ld, 2 * NV * sizeof(T));                    \
+        if (s2) cnet_prefetch_w(s2 + r * ld, 2 * NV * sizeof(T));                    \
+    }                                                                                \
     CNET_ACC_ROWS_FROM(T, V, NV, (const T *)0, 0, a_ks)                              \
-    if (st) {  /* an optimizer's rule (cnet_update.h) */                             \
-        CNET_FINISH(CNET_STORE_OPT_##SUF)                                            \
+    if (st) {  /* an optimizer's rule (cnet_update.h), chosen once per tile */      \
+        switch (st->kind) {                                                          \
+        case CNET_OPT_MOMENTUM: CNET_FINISH(CNET_STORE_MOMENTUM_##SUF) break;        \
+        case CNET_OPT_ADAM: CNET_FINISH(CNET_STORE_ADAM_##SUF) break;                \
+        case CNET_OPT_RMSPROP: CNET_FINISH(CNET_STORE_RMSPROP_##SUF) break;          \
+        default: CNET_FINISH(CNET_STORE_SGD_OPT_##SUF)                               \
+        }                                                                            \
     } else if (decay == 1) {                                                         \
         CNET_FINISH(CNET_STORE_SGD_##SUF)                                            \
     } else {                                                                         \
