@@ -573,3 +573,16 @@ def test_interrupt_in_the_first_epoch_does_not_claim_a_trained_network(monkeypat
     out, err = capsys.readouterr()
     assert "interrupted during epoch 1 of 5 (rolled back)" in out
     assert "initial network" not in out
+
+
+def test_train_with_an_optimizer_dropout_and_l1(tmp_path, capsys):
+    model = tmp_path / "m.npz"
+    argv = SMALL + ["--epochs", "2", "--optimizer", "adam", "--eta", "0.01", "--dropout", "0.2",
+                    "--l1", "0.5", "--save", str(model)]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "adam: 2 epochs, batch size 10, eta 0.01, lmbda 0, l1 0.5, dropout 0.2" in out
+    info = cnet.saving.load_with_metadata(model)[1]["info"]
+    assert (info["optimizer"], info["l1"], info["dropout"]) == ("adam", 0.5, 0.2)
+    assert cli.main(SMALL + ["--epochs", "1", "--dropout", "1.5"]) == 2
+    assert "dropout must be a rate in [0, 1)" in capsys.readouterr().err

@@ -4,7 +4,7 @@ import sys
 import textwrap
 import time
 
-from .. import __version__, activations, costs
+from .. import __version__, activations, costs, optimizers
 from .._progress import EpochProgress
 from .._threads import resolve_n_threads
 from .._validation import check_float, check_int
@@ -75,6 +75,14 @@ def add(sub):
                      help="learning rate, > 0 (default: %(default)s)")
     sgd.add_argument("--lmbda", type=float, default=0.0,
                      help="L2 regularisation strength, >= 0 (default: %(default)s)")
+    sgd.add_argument("--optimizer", choices=tuple(optimizers.NAMES), default="sgd",
+                     help="the update rule (cnet.optimizers; momentum and nesterov: 0.9) "
+                          "(default: %(default)s)")
+    sgd.add_argument("--dropout", type=float, default=0.0, metavar="P",
+                     help="dropout rate of every hidden layer while training, in [0, 1) "
+                          "(default: %(default)s)")
+    sgd.add_argument("--l1", type=float, default=0.0,
+                     help="L1 regularisation strength, >= 0 (default: %(default)s)")
     sgd.add_argument("--seed", type=int, default=0,
                      help="seed of the initial weights and the shuffling (default: %(default)s)")
     add_threads_option(sgd)
@@ -183,8 +191,12 @@ def run(args):
 
     say(f"{PROG} {__version__}: {describe_net(net)}")
     say(f"data: {source}: train on {len(X):,}, test on {n_test:,}")
-    say(f"SGD: {epochs} epochs, batch size {batch_size}, eta {eta:g}, lmbda {lmbda:g}, "
-        f"seed {args.seed}, {n_threads} thread{'s' if n_threads != 1 else ''}")
+    extras = "".join(f", {name} {value:g}" for name, value in (("l1", args.l1),
+                                                               ("dropout", args.dropout))
+                     if value)
+    say(f"{args.optimizer}: {epochs} epochs, batch size {batch_size}, eta {eta:g}, "
+        f"lmbda {lmbda:g}{extras}, seed {args.seed}, "
+        f"{n_threads} thread{'s' if n_threads != 1 else ''}")
     if epochs:
         say()
         say(_row(*(title for title, _ in _COLUMNS)))
@@ -195,7 +207,8 @@ def run(args):
     interrupted = False
     try:
         net.fit(X, y, epochs=epochs, batch_size=batch_size, eta=eta, lmbda=lmbda,
-                validation_data=(X_test, y_test), n_threads=n_threads, callbacks=[table])
+                validation_data=(X_test, y_test), n_threads=n_threads, callbacks=[table],
+                optimizer=args.optimizer, l1=args.l1, dropout=args.dropout or None)
     except ValueError as exc:  # e.g. eta * lmbda / n >= 1
         raise CommandError(str(exc), status=2) from None
     except KeyboardInterrupt:  # fit rolled the unfinished epoch back
@@ -228,6 +241,7 @@ def run(args):
         raise KeyboardInterrupt
     _write_outputs(args, net, history, source, dict(
         dataset=source, epochs=len(accuracies), batch_size=batch_size, eta=eta, lmbda=lmbda,
+        optimizer=args.optimizer, l1=args.l1, dropout=args.dropout,
         seed=args.seed, test_accuracy=accuracies[-1] if accuracies else None,
         test_cost=history["val_cost"][-1] if accuracies else None), say)
     return 0
