@@ -36,7 +36,7 @@ from ._validation import (
 from ._workspace import Workspace
 from .book._surface import BookMethods
 from .initializers import INITS, initial_parameters
-from .training import History, check_callbacks, train
+from .training import WEIGHT_GROWTH, History, check_callbacks, train
 
 _FORWARD_CHUNK = 256  # rows per pass of inference: bounds its scratch memory
 
@@ -316,7 +316,8 @@ class Network(BookMethods):
 
     def fit(self, X, y, epochs, batch_size, eta, lmbda=0.0, validation_data=None,
             shuffle=True, n_threads=None, verbose=False, callbacks=None, *, optimizer=None,
-            schedule=None, l1=0.0, dropout=None, sample_weight=None, class_weight=None):
+            schedule=None, l1=0.0, dropout=None, sample_weight=None, class_weight=None,
+            alpha=0.0, max_weight_growth=WEIGHT_GROWTH):
         """Train by mini-batch SGD.
 
         Parameters
@@ -370,6 +371,17 @@ class Network(BookMethods):
             mean (the training cost too).
         class_weight : dict {class: weight} or "balanced"
             Each example weighs its class's weight (times sample_weight).
+        alpha : float >= 0
+            scikit-learn's L2: ``alpha w`` joins each mini-batch's summed
+            gradient before it is divided by the batch's size (its weight),
+            where ``lmbda`` is per example of the data set.
+        max_weight_growth : float > 1 or None, default 1000
+            Training counts as diverged (DivergenceError, the epoch rolled
+            back) when a parameter's magnitude passes this many times the
+            largest at the start of the call (or 1): runaway weights while
+            saturated outputs keep the cost bounded.  None: only NaN,
+            infinity or a million-fold cost count (for targets of large
+            scale, say).
 
         Returns
         -------
@@ -384,6 +396,11 @@ class Network(BookMethods):
         shuffle = check_bool(shuffle, "shuffle")
         verbose = check_bool(verbose, "verbose")
         optimizer, schedule, l1 = self._check_training(optimizer, schedule, l1)
+        alpha = check_float(alpha, "alpha")
+        if max_weight_growth is not None and not (
+                check_float(max_weight_growth, "max_weight_growth") > 1):
+            raise ValueError(f"max_weight_growth must be a number > 1 or None; got "
+                             f"{max_weight_growth!r}")
         dropout = regularizers.dropout_rates(dropout, self.sizes)
         weights = regularizers.example_weights(
             sample_weight, class_weight, labels if T is None else self._class_labels(T),
@@ -412,7 +429,8 @@ class Network(BookMethods):
             train(self, X, T, labels if T is None else None, epochs=epochs,
                   batch_size=batch_size, eta=eta, lmbda=lmbda, shuffle=shuffle,
                   n_threads=n_threads, optimizer=optimizer, schedule=schedule, l1=l1,
-                  dropout=dropout, sample_weight=weights,
+                  dropout=dropout, sample_weight=weights, alpha=alpha,
+                  weight_growth=max_weight_growth,
                   measure=measure if val is not None else None,
                   callbacks=printer + callbacks, history=history)
         return history

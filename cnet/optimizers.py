@@ -97,13 +97,15 @@ class Optimizer:
 
     # -- the compiled rule -------------------------------------------------------
 
-    def kernel_step(self, l2, l1):
+    def kernel_step(self, l2, l1, l2_batch=0.0):
         """The compiled rule's description for ``kernels.sgd_epoch(step=...)``,
-        or None for Nielsen's plain update (the decay-and-scale fast path)."""
+        or None for Nielsen's plain update (the decay-and-scale fast path).
+        l2, l1: the regularisers' coefficients per example (lmbda / n, l1 /
+        n); l2_batch: scikit-learn's alpha (alpha / the batch's weight)."""
         raise NotImplementedError
 
-    def _step_dict(self, kind, l2, l1, **hyper):
-        return dict(kind=kind, l2=l2, l1=l1, t0=self.t, **hyper)
+    def _step_dict(self, kind, l2, l1, l2_batch, **hyper):
+        return dict(kind=kind, l2=l2, l1=l1, l2_batch=l2_batch, t0=self.t, **hyper)
 
     # -- state -------------------------------------------------------------------
 
@@ -213,12 +215,13 @@ class SGD(Optimizer):
         self.n_slots = 1 if self.momentum else 0
         self.kind = MOMENTUM if self.momentum else GENERAL_SGD
 
-    def kernel_step(self, l2, l1):
-        if not self.momentum and not l1:
+    def kernel_step(self, l2, l1, l2_batch=0.0):
+        if not self.momentum and not l1 and not l2_batch:
             return None  # Nielsen's decay-and-scale update: today's bits
         if not self.momentum:
-            return self._step_dict(GENERAL_SGD, l2, l1)
-        return self._step_dict(MOMENTUM, l2, l1, mu=self.momentum, nesterov=self.nesterov)
+            return self._step_dict(GENERAL_SGD, l2, l1, l2_batch)
+        return self._step_dict(MOMENTUM, l2, l1, l2_batch, mu=self.momentum,
+                               nesterov=self.nesterov)
 
     def get_config(self):
         return {"momentum": self.momentum, "nesterov": self.nesterov}
@@ -242,27 +245,38 @@ class Adam(Optimizer):
         Decay rates of the moving averages of g and g^2.
     eps : float > 0, default 1e-8
         Added to sqrt(v) (outside the square root, as PyTorch).
+    eps_hat : bool, default False
+        Add eps to sqrt(v) before v's bias correction, not after: Kingma and
+        Ba's "eps-hat" form, ``w -= eta sqrt(1 - beta2^t) / (1 - beta1^t) m /
+        (sqrt(v) + eps)``, scikit-learn's and Keras's Adam.  The two differ
+        where gradients are as small as eps (an L2 term's on weights that
+        never see input, say).
     """
 
     name = "adam"
     kind = ADAM
     n_slots = 2
 
-    def __init__(self, beta1=0.9, beta2=0.999, eps=1e-8):
+    def __init__(self, beta1=0.9, beta2=0.999, eps=1e-8, eps_hat=False):
         super().__init__()
         self.beta1 = _check_fraction(beta1, "beta1")
         self.beta2 = _check_fraction(beta2, "beta2")
         self.eps = _check_positive(eps, "eps")
+        if not isinstance(eps_hat, (bool, np.bool_)):
+            raise TypeError(f"eps_hat must be True or False; got {describe(eps_hat)}")
+        self.eps_hat = bool(eps_hat)
 
     def _weight_decay(self):
         return 0.0
 
-    def kernel_step(self, l2, l1):
-        return self._step_dict(ADAM, l2, l1, beta1=self.beta1, beta2=self.beta2, eps=self.eps,
+    def kernel_step(self, l2, l1, l2_batch=0.0):
+        return self._step_dict(ADAM, l2, l1, l2_batch, beta1=self.beta1, beta2=self.beta2,
+                               eps=self.eps, eps_hat=self.eps if self.eps_hat else 0.0,
                                wd=self._weight_decay())
 
     def get_config(self):
-        return {"beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+        return {"beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
+                "eps_hat": self.eps_hat}
 
     def _reference_rule(self, w, g, slots, eta, weight, t):
         T = w.dtype.type
@@ -273,8 +287,9 @@ class Adam(Optimizer):
         m[...] = m + T(1 - self.beta1) * (g - m)
         v[...] = v * T(self.beta2) + T(1 - self.beta2) * g * g
         step = T(eta / (1 - self.beta1 ** t))
-        bc2 = T(math.sqrt(1 - self.beta2 ** t))
-        return w - step * (m / (np.sqrt(v) / bc2 + T(self.eps)))
+        bc2_sqrt = math.sqrt(1 - self.beta2 ** t)
+        eps = self.eps / bc2_sqrt if self.eps_hat else self.eps
+        return w - step * (m / (np.sqrt(v) / T(bc2_sqrt) + T(eps)))
 
 
 class AdamW(Adam):
@@ -290,8 +305,8 @@ class AdamW(Adam):
 
     name = "adamw"
 
-    def __init__(self, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01):
-        super().__init__(beta1, beta2, eps)
+    def __init__(self, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.01, eps_hat=False):
+        super().__init__(beta1, beta2, eps, eps_hat)
         self.weight_decay = _check_nonneg(weight_decay, "weight_decay")
 
     def _weight_decay(self):
@@ -323,8 +338,8 @@ class RMSprop(Optimizer):
         self.momentum = _check_fraction(momentum, "momentum")
         self.n_slots = 2
 
-    def kernel_step(self, l2, l1):
-        return self._step_dict(RMSPROP, l2, l1, alpha=self.alpha, eps=self.eps,
+    def kernel_step(self, l2, l1, l2_batch=0.0):
+        return self._step_dict(RMSPROP, l2, l1, l2_batch, alpha=self.alpha, eps=self.eps,
                                mu=self.momentum)
 
     def get_config(self):

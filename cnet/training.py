@@ -15,6 +15,7 @@ from ._interrupts import deliver, watching
 from ._threads import network_flops, resolve_n_threads, threads_for_work
 from ._validation import check_decay, check_eta, describe
 from ._workspace import Workspace
+from .optimizers import SGD
 
 
 class DivergenceError(FloatingPointError):
@@ -96,14 +97,15 @@ WEIGHT_GROWTH = 1e3
 COST_GROWTH = 1e6
 
 
-def weight_limit(net):
-    """The largest |parameter| training may reach from here; refuses
-    parameters edited in place to NaN/inf (they cannot train)."""
+def weight_limit(net, growth=WEIGHT_GROWTH):
+    """The largest |parameter| training may reach from here (None: no limit,
+    for growth None); refuses parameters edited in place to NaN/inf (they
+    cannot train)."""
     big = net.parameters.max_abs()
     if big is None:
         raise ValueError("the network's weights or biases hold NaN or infinity (edited in "
                          "place?): assign finite values before training")
-    return WEIGHT_GROWTH * max(1.0, big)
+    return None if growth is None else growth * max(1.0, big)
 
 
 def divergence(net, cost, first_cost, limit):
@@ -113,9 +115,9 @@ def divergence(net, cost, first_cost, limit):
     big = net.parameters.max_abs()
     if big is None:
         return "a weight became NaN or infinite"
-    if big > limit:
-        return (f"a weight reached {big:.3g}, over {WEIGHT_GROWTH:g} times the largest at the "
-                f"start (or 1)")
+    if limit is not None and big > limit:
+        return (f"a weight reached {big:.3g}, over {limit:.3g}: more than the allowed growth "
+                f"over the largest at the start (or 1)")
     if first_cost is not None and first_cost > 0 and cost > COST_GROWTH * first_cost:
         return f"the cost grew from {first_cost:.4g} to {cost:.4g}"
     return None
@@ -143,7 +145,8 @@ Epoch = namedtuple("Epoch", "index cost seconds threads eta undo")
 
 
 def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_threads,
-               optimizer=None, schedule=None, l1=0.0, dropout=None, sample_weight=None):
+               optimizer=None, schedule=None, l1=0.0, dropout=None, sample_weight=None,
+               alpha=0.0, weight_growth=WEIGHT_GROWTH):
     """Run the epochs; yield an :data:`Epoch` after each: its index, the mean
     training cost, seconds, threads used, the eta it used, and undo(), which
     puts the parameters, the random generator and the optimizer's state back
@@ -156,7 +159,10 @@ def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_
     cnet.schedules.Schedule (None: eta every epoch; its update() is the
     caller's, after it records the epoch); dropout, the rate of each layer's
     input (cnet.regularizers.dropout_rates) or None; sample_weight, float64
-    (n,) or None.  If an epoch diverges, everything
+    (n,) or None; alpha, scikit-learn's L2 (alpha / the batch's weight per
+    example); weight_growth, how many times its largest |value| at the start
+    (or 1) a parameter may reach before the run counts as diverged (None: no
+    limit, only NaN, infinity or the cost's growth).  If an epoch diverges, everything
     is put back as it was before it and DivergenceError raised.  Ctrl-C stops
     the epoch at the next mini-batch, and the epoch is rolled back the same
     way before KeyboardInterrupt is raised.
@@ -164,10 +170,12 @@ def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_
     n = X.shape[0]
     batch_size = min(batch_size, n)
     n_batches = -(-n // batch_size)
-    limit = weight_limit(net)
+    limit = weight_limit(net, weight_growth)
     n_threads = threads_for_work(resolve_n_threads(n_threads),
                                  network_flops(net.sizes, batch_size))
-    step = optimizer.kernel_step(lmbda / n, l1 / n) if optimizer is not None else None
+    if alpha and optimizer is None:
+        optimizer = SGD()
+    step = optimizer.kernel_step(lmbda / n, l1 / n, alpha) if optimizer is not None else None
     state = optimizer.bind(net.parameters) if step is not None else None
     dropout = dropout if dropout is not None and any(dropout) else None
     ws = Workspace(net._kernel_params(), batch_size, state=state, dropout=dropout)
@@ -182,7 +190,7 @@ def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_
         check_eta(rate, net.dtype)
         decay = check_decay(rate, lmbda, n)
         if step is not None:
-            step = optimizer.kernel_step(lmbda / n, l1 / n)  # this epoch's step count
+            step = optimizer.kernel_step(lmbda / n, l1 / n, alpha)  # this epoch's step count
         while True:
             start = _Start(net, optimizer if step is not None else None)
             order = net._draw_order(n) if shuffle else np.arange(n)
@@ -210,6 +218,8 @@ def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_
         mean = (float(loss.mean(dtype=np.float64)) if sample_weight is None else
                 float(np.dot(loss.astype(np.float64), weights_in_order) / sample_weight.sum()))
         cost = mean + net._l2_term(lmbda, n) + net._l1_term(l1, n)
+        if alpha:  # scikit-learn's: (alpha / 2m) sum ||W||^2 in each batch's mean
+            cost += net._l2_term(alpha * n_batches, n)
         what = divergence(net, cost, first_cost, limit)
         if what is not None:
             start.restore()
@@ -224,7 +234,7 @@ def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_
 
 def train(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_threads,
           history, measure=None, callbacks=(), optimizer=None, schedule=None, l1=0.0,
-          dropout=None, sample_weight=None):
+          dropout=None, sample_weight=None, alpha=0.0, weight_growth=WEIGHT_GROWTH):
     """The training loop that ``fit``, the book's ``SGD`` and the command
     line all run: epochs of :func:`sgd_epochs`, one history row each, and
     the callbacks after every epoch.
@@ -241,7 +251,8 @@ def train(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_threa
         for ep in sgd_epochs(net, X, T, labels, epochs=epochs, batch_size=batch_size, eta=eta,
                              lmbda=lmbda, shuffle=shuffle, n_threads=n_threads,
                              optimizer=optimizer, schedule=schedule, l1=l1, dropout=dropout,
-                             sample_weight=sample_weight):
+                             sample_weight=sample_weight, alpha=alpha,
+                             weight_growth=weight_growth):
             row = dict(epoch=ep.index + 1, train_cost=ep.cost, eta=ep.eta, seconds=ep.seconds,
                        threads=ep.threads)
             if measure is not None:

@@ -56,11 +56,15 @@ typedef struct {
     double lr;          /* eta of the epoch */
     double inv_m;       /* 1 / rows of this mini-batch */
     double l2, l1;      /* lambda / n and lambda_1 / n (weights only) */
+    double l2_batch;    /* scikit-learn's alpha: l2 := alpha / (the batch's weight)
+                         * for each mini-batch (cnet's lambda / n is per example) */
     double wd;          /* AdamW's decoupled weight decay (weights only) */
     double mu;          /* momentum (SGD, RMSprop) */
     double beta1, beta2, eps, alpha;
     double step_size;   /* Adam: lr / (1 - beta1^t), t the step count */
     double bc2_sqrt;    /* Adam: sqrt(1 - beta2^t) */
+    double eps_hat;     /* Adam with Kingma and Ba's eps-hat (scikit-learn's, Keras's), else 0:
+                         * eps := eps_hat / sqrt(1 - beta2^t) each step */
 } cnet_step;
 
 /* w[c] := the rule's new value, c < n, from the sums x[c] (x / m is the

@@ -69,9 +69,13 @@ cdef inline void _step_of_batch(cnet_step *st, double wsum, long t) noexcept nog
     or the sum of its weights), and Adam's bias corrections for its step
     count t (every thread computes the same)."""
     st.inv_m = 1.0 / wsum if wsum > 0 else 0.0
+    if st.l2_batch != 0:
+        st.l2 = st.l2_batch * st.inv_m
     if st.kind == CNET_OPT_ADAM:
         st.step_size = st.lr / (1 - pow(st.beta1, <double> t))
         st.bc2_sqrt = sqrt(1 - pow(st.beta2, <double> t))
+        if st.eps_hat != 0:  # eps added before v's bias correction, not after
+            st.eps = st.eps_hat / st.bc2_sqrt
 
 
 cdef inline floating _scale(floating eta, double wsum) noexcept nogil:

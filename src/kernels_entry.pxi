@@ -176,12 +176,15 @@ cdef int _set_step(Batch *bt, dict step, double eta) except -1:
     bt.step.kind = step["kind"]
     bt.step.nesterov = step.get("nesterov", False)
     bt.step.lr = eta
-    for key in ("l2", "l1", "wd", "mu", "beta1", "beta2", "eps", "alpha"):
+    for key in ("l2", "l1", "l2_batch", "wd", "mu", "beta1", "beta2", "eps", "alpha",
+                "eps_hat"):
         value = float(step.get(key, 0.0))
         if key == "l2":
             bt.step.l2 = value
         elif key == "l1":
             bt.step.l1 = value
+        elif key == "l2_batch":
+            bt.step.l2_batch = value
         elif key == "wd":
             bt.step.wd = value
         elif key == "mu":
@@ -192,6 +195,8 @@ cdef int _set_step(Batch *bt, dict step, double eta) except -1:
             bt.step.beta2 = value
         elif key == "eps":
             bt.step.eps = value
+        elif key == "eps_hat":
+            bt.step.eps_hat = value
         else:
             bt.step.alpha = value
     bt.t0 = step.get("t0", 0)

@@ -47,7 +47,8 @@ cdef extern from "cnet_dropout.h":
 cdef extern from "cnet_update.h":
     ctypedef struct cnet_step:
         int kind, nesterov
-        double lr, inv_m, l2, l1, wd, mu, beta1, beta2, eps, alpha, step_size, bc2_sqrt
+        double lr, inv_m, l2, l1, l2_batch, wd, mu, beta1, beta2, eps, alpha, step_size
+        double bc2_sqrt, eps_hat
     enum:
         CNET_OPT_PLAIN
         CNET_OPT_ADAM

@@ -21,6 +21,7 @@ OPTIMIZERS = {
     "momentum": lambda: optimizers.SGD(momentum=0.9),
     "nesterov": lambda: optimizers.SGD(momentum=0.8, nesterov=True),
     "adam": lambda: optimizers.Adam(),
+    "adam+eps_hat": lambda: optimizers.Adam(eps=1e-4, eps_hat=True),  # eps large enough to tell
     "adamw": lambda: optimizers.AdamW(beta1=0.85, beta2=0.99, eps=1e-7, weight_decay=0.05),
     "rmsprop": lambda: optimizers.RMSprop(alpha=0.9),
     "rmsprop+momentum": lambda: optimizers.RMSprop(alpha=0.95, momentum=0.5),
@@ -33,7 +34,7 @@ SCHEDULES = {
     "invscaling": lambda: schedules.InverseScaling(0.25),
     "callable": lambda: (lambda epoch: 0.05 / (1 + epoch)),
 }
-ETA = {"sgd+l1": 0.5, "momentum": 0.1, "nesterov": 0.1, "adam": 0.01, "adamw": 0.01,
+ETA = {"sgd+l1": 0.5, "momentum": 0.1, "nesterov": 0.1, "adam": 0.01, "adam+eps_hat": 0.01, "adamw": 0.01,
        "rmsprop": 0.005, "rmsprop+momentum": 0.005}
 
 NETS = [
@@ -358,7 +359,9 @@ def torch_run(net_kw, X, y, epochs, batch, eta, lmbda, name, orders, dtype):
 
 
 @pytest.mark.parametrize("dtype, rtol", [("float64", 1e-10), ("float32", 1e-4)])
-@pytest.mark.parametrize("name", [n for n in OPTIMIZERS if n != "sgd+l1"])
+# (torch.optim has no L1, and no eps-hat Adam: scikit-learn's, tested in
+# tests/test_sklearn.py against scikit-learn's MLP)
+@pytest.mark.parametrize("name", [n for n in OPTIMIZERS if n not in ("sgd+l1", "adam+eps_hat")])
 @pytest.mark.parametrize("net_kw", NETS, ids=["sigmoid", "relu-softmax"])
 def test_every_optimizer_matches_torch_optim(name, net_kw, dtype, rtol):
     pytest.importorskip("torch")
