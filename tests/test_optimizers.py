@@ -34,8 +34,8 @@ SCHEDULES = {
     "invscaling": lambda: schedules.InverseScaling(0.25),
     "callable": lambda: (lambda epoch: 0.05 / (1 + epoch)),
 }
-ETA = {"sgd+l1": 0.5, "momentum": 0.1, "nesterov": 0.1, "adam": 0.01, "adam+eps_hat": 0.01, "adamw": 0.01,
-       "rmsprop": 0.005, "rmsprop+momentum": 0.005}
+ETA = {"sgd+l1": 0.5, "momentum": 0.1, "nesterov": 0.1, "adam": 0.01, "adam+eps_hat": 0.01,
+       "adamw": 0.01, "rmsprop": 0.005, "rmsprop+momentum": 0.005}
 
 NETS = [
     dict(sizes=[6, 5, 4, 3], activation="sigmoid", cost="quadratic"),
