@@ -77,6 +77,13 @@ def _probe(compiler, cflags, ldflags):
 
 
 class BuildExt(build_ext):
+    def finalize_options(self):
+        super().finalize_options()
+        # The kernel modules (one per instruction set) compile independently:
+        # build them side by side unless told otherwise (-j / --parallel).
+        if not self.parallel:
+            self.parallel = os.cpu_count() or 1
+
     def build_extensions(self):
         mode = os.environ.get("CNET_OPENMP", "auto").strip().lower()
         if mode not in ("auto", "0", "1"):

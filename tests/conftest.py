@@ -6,6 +6,28 @@ from pathlib import Path
 
 import pytest
 
+# The tests of the compiled kernels' numerics (against cnet.reference, finite
+# differences, torch.optim, each other across threads).  .ci/run runs the
+# whole suite on the widest SIMD variant the CPU has, then these again on each
+# other variant and, with the thread-policy tests, on a serial (no OpenMP)
+# build: the code that differs between those builds is the kernels'.
+KERNEL_TEST_FILES = {
+    "test_kernels.py", "test_gradients.py", "test_determinism.py", "test_training.py",
+    "test_optimizers.py", "test_regularizers.py", "test_nielsen_compat.py",
+    "test_subnormals.py", "test_divergence.py", "test_interrupt.py",
+}
+THREAD_TEST_FILES = {"test_dask.py", "test_fork_and_thread_limits.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        name = item.path.name
+        if name in KERNEL_TEST_FILES:
+            item.add_marker(pytest.mark.kernels)
+        if name in THREAD_TEST_FILES:
+            item.add_marker(pytest.mark.threads)
+
+
 MNIST_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 

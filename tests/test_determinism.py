@@ -156,8 +156,8 @@ def test_default_threads_honour_threadpoolctl():
 
 
 def test_the_kernel_variant_is_the_one_asked_for():
-    """CI runs the suite twice, once with CNET_SIMD=baseline: make sure that
-    run really used the baseline kernels."""
+    """CI runs the kernels' tests again with CNET_SIMD=baseline (and others):
+    make sure those runs really used the kernels asked for."""
     want = os.environ.get("CNET_SIMD")
     if want:
         from cnet import _dispatch

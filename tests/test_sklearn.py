@@ -247,6 +247,7 @@ def test_unknown_parameter_values_fail_in_fit():
     dict(solver="sgd", learning_rate="adaptive", tol=10, n_iter_no_change=1, max_iter=4),
     dict(solver="adam"), dict(solver="adam", activation="logistic", epsilon=1e-6)])
 @pytest.mark.parametrize("est", ["MLPClassifier", "MLPRegressor"])
+@pytest.mark.kernels  # l2_batch and eps_hat in each kernel variant
 def test_the_steps_are_scikit_learns(digits, kw, est):
     """With scikit-learn's random_state and no shuffling, the weights after
     some epochs are scikit-learn's MLP's to rounding: its Glorot draws, its
