@@ -26,9 +26,11 @@ from ._dispatch import kernels
 # S1, S2, Sb1, Sb2: an optimizer's state for W and b (cnet/optimizers.py), or
 # None; drop: the dropout rate of the layer's input, and GT, shaped like
 # ATin, the buffer delta propagation through it then reads (cnet/regularizers.py).
+# NZF, NZU: the first layer's lists of nonzero inputs (int32, see Layer in
+# src/kernels_layout.pxi), or None.
 LayerBuffers = namedtuple("LayerBuffers",
-                          "W b act A D DT W_out b_out Wp ATin Xin S1 S2 Sb1 Sb2 drop GT",
-                          defaults=(None, None, None, None, 0.0, None))
+                          "W b act A D DT W_out b_out Wp ATin Xin S1 S2 Sb1 Sb2 drop GT NZF NZU",
+                          defaults=(None, None, None, None, 0.0, None, None, None))
 
 PAD = kernels.PAD
 MR = kernels.MR
@@ -43,6 +45,18 @@ PACK_MIN_ROWS = 32  # batches at least this large get W^T packed into panels
 # with blocks at m = 32 and 64, 6% at m = 16; 784-256-10 at m = 10 about even.
 BLOCK_MIN_ROWS = 32
 BLOCK_MIN_OUTPUTS = 128
+# The first layer's tiles take only the steps where some of their inputs is
+# not 0 (lists built for each batch: Layer in src/kernels_layout.pxi), when
+# at least this fraction of the input is 0 -- MNIST's pixels are 81% zeros,
+# one-hot features more.  The results are the same bits either way.
+SPARSE_MIN_ZEROS = 0.3
+
+
+def sparse_input(X):
+    """Whether X has enough zeros for the first layer's lists to pay."""
+    if SPARSE_MIN_ZEROS > 1 or X.size == 0:
+        return False
+    return X.size - np.count_nonzero(X) >= SPARSE_MIN_ZEROS * X.size
 
 
 def padded(n):
@@ -60,7 +74,7 @@ class Workspace:
 
     Allocated once per training / inference call, never per mini-batch."""
 
-    def __init__(self, params, m_cap, gradients=None, state=None, dropout=None):
+    def __init__(self, params, m_cap, gradients=None, state=None, dropout=None, sparse=False):
         self.m_cap = m_cap
         ld_m = padded(m_cap)
         self.spec = []
@@ -83,9 +97,14 @@ class Workspace:
             S1, S2, Sb1, Sb2 = (None,) * 4 if state is None else state[l]
             drop = 0.0 if dropout is None else float(dropout[l])
             GT = np.zeros_like(ATin) if drop and l else None
+            NZF = NZU = None
+            if sparse and l == 0:  # the lists of nonzero inputs (sparse_input)
+                NZF = np.zeros((-(-m_cap // MR), n_in + 1), dtype=np.int32)
+                NZU = np.zeros((-(-n_in // MR), m_cap + 1), dtype=np.int32)
             self.spec.append(LayerBuffers(W=Wt, b=b, act=act_code, A=A, D=D, DT=DT, W_out=W_out,
                                           b_out=b_out, Wp=Wp, ATin=ATin, Xin=Xin, S1=S1, S2=S2,
-                                          Sb1=Sb1, Sb2=Sb2, drop=drop, GT=GT))
+                                          Sb1=Sb1, Sb2=Sb2, drop=drop, GT=GT, NZF=NZF,
+                                          NZU=NZU))
 
     def n_out(self, l):
         return self.spec[l].DT.shape[1]

@@ -33,7 +33,7 @@ from ._validation import (
     check_y,
     labels_of,
 )
-from ._workspace import Workspace
+from ._workspace import Workspace, sparse_input
 from .book._surface import BookMethods
 from .initializers import INITS, initial_parameters
 from .training import WEIGHT_GROWTH, History, check_callbacks, train
@@ -230,7 +230,7 @@ class Network(BookMethods):
     def _forward(self, X, n_threads):
         n = X.shape[0]
         chunk = min(n, _FORWARD_CHUNK)
-        ws = Workspace(self._kernel_params(), chunk)
+        ws = Workspace(self._kernel_params(), chunk, sparse=sparse_input(X))
         out = np.empty((n, self.sizes[-1]), dtype=self.dtype)
         n_threads = threads_for_work(n_threads, network_flops(self.sizes, chunk) / 3)
         order = np.arange(n, dtype=np.intp)

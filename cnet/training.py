@@ -14,7 +14,7 @@ from ._dispatch import kernels
 from ._interrupts import deliver, watching
 from ._threads import network_flops, resolve_n_threads, threads_for_work
 from ._validation import check_decay, check_eta, describe
-from ._workspace import Workspace
+from ._workspace import Workspace, sparse_input
 from .optimizers import SGD
 
 
@@ -178,7 +178,8 @@ def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_
     step = optimizer.kernel_step(lmbda / n, l1 / n, alpha) if optimizer is not None else None
     state = optimizer.bind(net.parameters) if step is not None else None
     dropout = dropout if dropout is not None and any(dropout) else None
-    ws = Workspace(net._kernel_params(), batch_size, state=state, dropout=dropout)
+    ws = Workspace(net._kernel_params(), batch_size, state=state, dropout=dropout,
+                   sparse=sparse_input(X))
     loss = np.empty(n, dtype=net.dtype)
     # The kernels read labels (and weights) in epoch order (a sequential
     # stream, where labels[order[k]] would be a cache miss per example).
@@ -276,7 +277,7 @@ def sgd_step(net, X, T, labels, eta, decay):
     m = X.shape[0]
     check_eta(eta, net.dtype)
     limit = weight_limit(net)
-    ws = Workspace(net._kernel_params(), m)
+    ws = Workspace(net._kernel_params(), m, sparse=sparse_input(X))
     loss = np.empty(m, dtype=net.dtype)
     n_threads = threads_for_work(resolve_n_threads(None), network_flops(net.sizes, m))
     while True:

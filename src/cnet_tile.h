@@ -169,20 +169,47 @@ static inline void cnet_store_transposed6_f32(const float *out, ptrdiff_t ld, fl
 /* A(r, p) = rows[clamp(r)][p * a_ks]: a_ks = 1 for rows contiguous in p; the
  * first layer's update reads the gathered batch (samples p, features r) in
  * place with a_ks = n_in.  init: see CNET_ACC_LOAD (NULL: start from 0). */
-#define CNET_ACC_ROWS_FROM(T, V, NV, init, ld, a_ks)                                 \
+#define CNET_ACC_BEGIN(T, V, NV, init, ld)                                           \
     const T *a0 = rows[CNET_CLAMP(0, mr)], *a1 = rows[CNET_CLAMP(1, mr)],           \
             *a2 = rows[CNET_CLAMP(2, mr)], *a3 = rows[CNET_CLAMP(3, mr)],           \
             *a4 = rows[CNET_CLAMP(4, mr)], *a5 = rows[CNET_CLAMP(5, mr)];           \
     CNET_ACC_DECLARE(V)                                                              \
-    CNET_ACC_LOAD(V, NV, init, ld)                                                   \
+    CNET_ACC_LOAD(V, NV, init, ld)
+#define CNET_ACC_LOOP(V, NV, a_ks)                                                   \
     if (mr <= 4)                                                                     \
         for (ptrdiff_t p = 0, q = 0; p < k; p++, q += (a_ks))                       \
             CNET_ACC_STEP4(V, NV, a0[q], a1[q], a2[q], a3[q])                        \
     else                                                                             \
         for (ptrdiff_t p = 0, q = 0; p < k; p++, q += (a_ks))                       \
             CNET_ACC_STEP(V, NV, a0[q], a1[q], a2[q], a3[q], a4[q], a5[q])
+#define CNET_ACC_ROWS_FROM(T, V, NV, init, ld, a_ks)                                 \
+    CNET_ACC_BEGIN(T, V, NV, init, ld)                                               \
+    CNET_ACC_LOOP(V, NV, a_ks)
 
 #define CNET_ACC_ROWS(T, V, NV) CNET_ACC_ROWS_FROM(T, V, NV, (const T *)0, 0, 1)
+
+/* The same sums over the steps p = list[0 .. cnt) only (increasing), A(r, p)
+ * and B(p, :) addressed from p: the first layer's steps where every row of
+ * the tile has a zero input (kernels_phases.pxi builds the lists).  Their
+ * products are +0 or -0, and adding one leaves every sum as it was (a sum
+ * that starts at +0 never becomes -0, and x + 0 = x): skipping them changes
+ * no bit, only the time (most of MNIST's pixels are 0). */
+#define CNET_ACC_LOAD_B_AT(V, NV, bp)                                                \
+    const V b0 = *(const V *)(bp), b1 = *(const V *)((bp) + NV);
+#define CNET_ACC_LOOP_LIST(V, NV, a_ks, list, cnt)                                   \
+    if (mr <= 4)                                                                     \
+        for (int t_ = 0; t_ < (cnt); t_++) {                                         \
+            const ptrdiff_t p_ = (list)[t_], q = p_ * (a_ks);                        \
+            CNET_ACC_LOAD_B_AT(V, NV, b + p_ * b_ks)                                 \
+            CNET_ACC_FMA4(a0[q], a1[q], a2[q], a3[q])                                \
+        }                                                                            \
+    else                                                                             \
+        for (int t_ = 0; t_ < (cnt); t_++) {                                         \
+            const ptrdiff_t p_ = (list)[t_], q = p_ * (a_ks);                        \
+            CNET_ACC_LOAD_B_AT(V, NV, b + p_ * b_ks)                                 \
+            CNET_ACC_FMA4(a0[q], a1[q], a2[q], a3[q])                                \
+            c40 += a4[q] * b0; c41 += a4[q] * b1; c50 += a5[q] * b0; c51 += a5[q] * b1; \
+        }
 
 /* Apply F to the accumulator pairs of the first mr rows. */
 #define CNET_FINISH(F)                                                               \
@@ -197,9 +224,14 @@ static inline void cnet_store_transposed6_f32(const float *out, ptrdiff_t ld, fl
 static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr, \
         const T *b, ptrdiff_t b_ks, const T *bias, int act, T *out, ptrdiff_t ld,    \
         T *outT, ptrdiff_t ldT, int nc, int first, int last,                        \
-        const cnet_drop_tile *drop) {                                                \
+        const cnet_drop_tile *drop, const int *list) {                               \
     const T *init = first ? NULL : out;                                              \
-    CNET_ACC_ROWS_FROM(T, V, NV, init, ld, 1)                                        \
+    CNET_ACC_BEGIN(T, V, NV, init, ld)                                               \
+    if (list) { /* the steps list[0 .. k) only (CNET_ACC_LOOP_LIST) */               \
+        CNET_ACC_LOOP_LIST(V, NV, 1, list, k)                                        \
+    } else {                                                                         \
+        CNET_ACC_LOOP(V, NV, 1)                                                      \
+    }                                                                                \
     if (!last) {  /* a block of k: keep the partial sums in out */                   \
         CNET_FINISH(CNET_STORE_RAW_##SUF)                                            \
         return;                                                                      \
@@ -235,7 +267,7 @@ static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, in
  * the panels never need packing again within a call. */                            \
 static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows,        \
         ptrdiff_t a_ks, int mr, const T *b, ptrdiff_t b_ks, T *w, ptrdiff_t ld,     \
-        T decay, T scale, T *wp, const cnet_step *st, T *s1, T *s2) {                \
+        T decay, T scale, T *wp, const cnet_step *st, T *s1, T *s2, const int *list) { \
     /* W is large and each tile of it is touched once per mini-batch: fetch it     \
      * now so that the read-modify-write at the end does not wait for memory. */   \
     for (int r = 0; r < mr; r++) {                                                   \
@@ -243,7 +275,12 @@ static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows,    
         if (s1) cnet_prefetch_w(s1 + r * ld, 2 * NV * sizeof(T));                    \
         if (s2) cnet_prefetch_w(s2 + r * ld, 2 * NV * sizeof(T));                    \
     }                                                                                \
-    CNET_ACC_ROWS_FROM(T, V, NV, (const T *)0, 0, a_ks)                              \
+    CNET_ACC_BEGIN(T, V, NV, (const T *)0, 0)                                        \
+    if (list) { /* the steps list[0 .. k) only (CNET_ACC_LOOP_LIST) */               \
+        CNET_ACC_LOOP_LIST(V, NV, a_ks, list, k)                                     \
+    } else {                                                                         \
+        CNET_ACC_LOOP(V, NV, a_ks)                                                   \
+    }                                                                                \
     if (st) {  /* an optimizer's rule (cnet_update.h), chosen once per tile */      \
         switch (st->kind) {                                                          \
         case CNET_OPT_MOMENTUM: CNET_FINISH(CNET_STORE_MOMENTUM_##SUF) break;        \
@@ -294,13 +331,17 @@ CNET_DEFINE_TILE(f64, double, cnet_vd, cnet_vdi, (CNET_VBYTES / 8))
 #else  /* scalar fallback: the same sums in the same order, no vector types */
 
 #define CNET_DEFINE_TILE(SUF, T, NR)                                                 \
+/* list: the steps p = list[0 .. k) only (see CNET_ACC_LOOP_LIST), else 0 .. k. */    \
 static inline void cnet_tile_rows_##SUF(ptrdiff_t k, const T *const *rows,          \
-        ptrdiff_t a_ks, int mr, const T *b, ptrdiff_t b_ks, T *tile) {               \
+        ptrdiff_t a_ks, int mr, const T *b, ptrdiff_t b_ks, T *tile, const int *list) { \
     for (int r = 0; r < CNET_MR; r++) {                                              \
         const T *a = rows[CNET_CLAMP(r, mr)];                                        \
         for (int c = 0; c < NR; c++) {                                               \
             T s = 0;                                                                 \
-            for (ptrdiff_t p = 0; p < k; p++) s += a[p * a_ks] * b[p * b_ks + c];    \
+            for (ptrdiff_t t = 0; t < k; t++) {                                      \
+                const ptrdiff_t p = list ? list[t] : t;                              \
+                s += a[p * a_ks] * b[p * b_ks + c];                                  \
+            }                                                                        \
             tile[NR * r + c] = s;                                                    \
         }                                                                            \
     }                                                                                \
@@ -308,12 +349,15 @@ static inline void cnet_tile_rows_##SUF(ptrdiff_t k, const T *const *rows,      
 static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr, \
         const T *b, ptrdiff_t b_ks, const T *bias, int act, T *out, ptrdiff_t ld,    \
         T *outT, ptrdiff_t ldT, int nc, int first, int last,                        \
-        const cnet_drop_tile *drop) {                                                \
+        const cnet_drop_tile *drop, const int *list) {                               \
     for (int r = 0; r < mr; r++) {                                                   \
         const T *a = rows[r];                                                        \
         for (int c = 0; c < NR; c++) {                                               \
             T s = first ? 0 : out[r * ld + c];                                       \
-            for (ptrdiff_t p = 0; p < k; p++) s += a[p] * b[p * b_ks + c];           \
+            for (ptrdiff_t t = 0; t < k; t++) {                                      \
+                const ptrdiff_t p = list ? list[t] : t;                              \
+                s += a[p] * b[p * b_ks + c];                                         \
+            }                                                                        \
             out[r * ld + c] = last ? cnet_act_##SUF(s + bias[c], act) : s;           \
         }                                                                            \
     }                                                                                \
@@ -329,9 +373,9 @@ static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, in
 }                                                                                    \
 static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows,        \
         ptrdiff_t a_ks, int mr, const T *b, ptrdiff_t b_ks, T *w, ptrdiff_t ld,     \
-        T decay, T scale, T *wp, const cnet_step *st, T *s1, T *s2) {                \
+        T decay, T scale, T *wp, const cnet_step *st, T *s1, T *s2, const int *list) { \
     T tile[CNET_MR * NR];                                                            \
-    cnet_tile_rows_##SUF(k, rows, a_ks, mr, b, b_ks, tile);                          \
+    cnet_tile_rows_##SUF(k, rows, a_ks, mr, b, b_ks, tile, list);                    \
     if (st) {                                                                        \
         for (int r = 0; r < mr; r++)                                                 \
             cnet_opt_##SUF(st, 1, NR, tile + NR * r, w + r * ld, s1 ? s1 + r * ld : NULL, \
@@ -347,7 +391,7 @@ static inline void cnet_backprop_rows_##SUF(ptrdiff_t k, const T *const *rows, i
         const T *b, ptrdiff_t b_ks, const T *a, ptrdiff_t a_ld, int act,            \
         T *dt, ptrdiff_t dt_ld) {                                                    \
     T tile[CNET_MR * NR];                                                            \
-    cnet_tile_rows_##SUF(k, rows, 1, mr, b, b_ks, tile);                             \
+    cnet_tile_rows_##SUF(k, rows, 1, mr, b, b_ks, tile, (const int *)0);             \
     for (int r = 0; r < mr; r++)                                                     \
         for (int c = 0; c < NR; c++) {                                               \
             dt[r * dt_ld + c] = tile[NR * r + c] * cnet_dact1_##SUF(a[r * a_ld + c], act); \

@@ -41,11 +41,32 @@ cdef Layer *_make_layers(list spec, floating *dummy) except NULL:
             layers[l].S2 = _state(buf.S2, buf.W, "S2", l)
             layers[l].Sb1 = _state(buf.Sb1, buf.b, "Sb1", l)
             layers[l].Sb2 = _state(buf.Sb2, buf.b, "Sb2", l)
+            _lists_of(&layers[l], buf, l)
             _dropout_of(&layers[l], buf, l)
     except BaseException:
         free(layers)
         raise
     return layers
+
+
+cdef int _lists_of(Layer *layer, buf, int l) except -1:
+    """The first layer's lists of nonzero inputs (Layer.NZF, NZU): int32
+    arrays (ceil(m_cap / MR), n_in + 1) and (ceil(n_in / MR), m_cap + 1), or
+    None (the tiles take every step)."""
+    cdef int[:, ::1] nzf, nzu
+    layer.NZF = layer.NZU = NULL
+    if buf.NZF is not None:
+        nzf = buf.NZF
+        if l or nzf.shape[0] * CNET_MR < layer.m_cap or nzf.shape[1] != layer.n_in + 1:
+            raise ValueError(f"NZF of layer {l} has the wrong shape or is not the first's")
+        layer.NZF = &nzf[0, 0]
+    if buf.NZU is not None:
+        nzu = buf.NZU
+        if (l or nzu.shape[0] * CNET_MR < layer.n_in or nzu.shape[1] != layer.m_cap + 1
+                or buf.NZF is None):
+            raise ValueError(f"NZU of layer {l} has the wrong shape or is not the first's")
+        layer.NZU = &nzu[0, 0]
+    return 0
 
 
 cdef int _dropout_of(Layer *layer, buf, int l) except -1:

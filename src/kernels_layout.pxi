@@ -70,20 +70,20 @@ cdef extern from "cnet_tile.h":
                                const float *b, Py_ssize_t b_ks, const float *bias, int act,
                                float *out, Py_ssize_t ld, float *outT, Py_ssize_t ldT,
                                int nc, int first, int last,
-                               const cnet_drop_tile *drop) noexcept nogil
+                               const cnet_drop_tile *drop, const int *lst) noexcept nogil
     void cnet_forward_rows_f64(Py_ssize_t k, const double **rows, int mr,
                                const double *b, Py_ssize_t b_ks, const double *bias, int act,
                                double *out, Py_ssize_t ld, double *outT, Py_ssize_t ldT,
                                int nc, int first, int last,
-                               const cnet_drop_tile *drop) noexcept nogil
+                               const cnet_drop_tile *drop, const int *lst) noexcept nogil
     void cnet_update_rows_f32(Py_ssize_t k, const float **rows, Py_ssize_t a_ks, int mr,
                               const float *b, Py_ssize_t b_ks, float *w, Py_ssize_t ld,
                               float decay, float scale, float *wp, const cnet_step *st,
-                              float *s1, float *s2) noexcept nogil
+                              float *s1, float *s2, const int *lst) noexcept nogil
     void cnet_update_rows_f64(Py_ssize_t k, const double **rows, Py_ssize_t a_ks, int mr,
                               const double *b, Py_ssize_t b_ks, double *w, Py_ssize_t ld,
                               double decay, double scale, double *wp, const cnet_step *st,
-                              double *s1, double *s2) noexcept nogil
+                              double *s1, double *s2, const int *lst) noexcept nogil
     void cnet_backprop_rows_f32(Py_ssize_t k, const float **rows, int mr,
                                 const float *b, Py_ssize_t b_ks, const float *a,
                                 Py_ssize_t a_ld, int act, float *dt,
@@ -148,6 +148,15 @@ cdef struct Layer:
     void *S2
     void *Sb1        # ... and for b, shaped like b
     void *Sb2
+    # The first layer's lists of the steps worth taking when its input is
+    # mostly zeros (else NULL; cnet/_workspace.py decides): for row block rb
+    # of the batch, NZF[rb * (n_in + 1)] = the count c, then the c features
+    # where some of its CNET_MR examples is not 0 (written by the gather; the
+    # forward tiles take only those steps); for feature block ib, NZU[ib *
+    # (m_cap + 1)] = c, then the c examples with some of its CNET_MR features
+    # not 0 (written in the forward phase; the update tiles take only those).
+    int *NZF
+    int *NZU
 
 
 cdef struct Batch:
@@ -248,24 +257,27 @@ cdef inline void _forward_rows(Py_ssize_t k, const floating **rows, int mr,
                                const floating *b, Py_ssize_t b_ks, const floating *bias,
                                int act, floating *out, Py_ssize_t ld, floating *outT,
                                Py_ssize_t ldT, int nc, bint first, bint last,
-                               const cnet_drop_tile *drop) noexcept nogil:
+                               const cnet_drop_tile *drop, const int *lst) noexcept nogil:
+    # lst: the steps to take (p = lst[0 .. k)), or NULL: all, p = 0 .. k
     if floating is float:
         cnet_forward_rows_f32(k, rows, mr, b, b_ks, bias, act, out, ld, outT, ldT, nc,
-                              first, last, drop)
+                              first, last, drop, lst)
     else:
         cnet_forward_rows_f64(k, rows, mr, b, b_ks, bias, act, out, ld, outT, ldT, nc,
-                              first, last, drop)
+                              first, last, drop, lst)
 
 
 cdef inline void _update_rows(Py_ssize_t k, const floating **rows, Py_ssize_t a_ks, int mr,
                               const floating *b, Py_ssize_t b_ks, floating *w,
                               Py_ssize_t ld, floating decay, floating scale,
                               floating *wp, const cnet_step *st, floating *s1,
-                              floating *s2) noexcept nogil:
+                              floating *s2, const int *lst) noexcept nogil:
     if floating is float:
-        cnet_update_rows_f32(k, rows, a_ks, mr, b, b_ks, w, ld, decay, scale, wp, st, s1, s2)
+        cnet_update_rows_f32(k, rows, a_ks, mr, b, b_ks, w, ld, decay, scale, wp, st, s1, s2,
+                             lst)
     else:
-        cnet_update_rows_f64(k, rows, a_ks, mr, b, b_ks, w, ld, decay, scale, wp, st, s1, s2)
+        cnet_update_rows_f64(k, rows, a_ks, mr, b, b_ks, w, ld, decay, scale, wp, st, s1, s2,
+                             lst)
 
 
 cdef inline void _opt(const cnet_step *st, int weight, int n, const floating *x, floating *w,

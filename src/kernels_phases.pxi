@@ -13,12 +13,18 @@ cdef void _gather_phase(const Layer *L, const Batch *bt, bint blocks, int tid, i
     over all s as one short contiguous stream from here.  Read from Xin in
     place, every step of its tile lands n_in floats further on, a new page
     every step or so: with more pages than the TLB holds (m = 128), the
-    misses cost the update 15-20% of its time."""
+    misses cost the update 15-20% of its time.
+
+    With L.NZF, also the row blocks' lists of nonzero features (Layer): each
+    thread gathers whole row blocks, and lists the ones it gathered."""
     cdef Py_ssize_t s, s_lo, s_hi, ib, i0, r, n_in = L.n_in
     cdef Py_ssize_t blk = L.m_cap * CNET_MR
+    cdef Py_ssize_t rb, rb_lo, rb_hi
     cdef floating *x
     cdef floating *xb
-    _my_range(bt.m, tid, nt, &s_lo, &s_hi)
+    _my_range((bt.m + CNET_MR - 1) // CNET_MR, tid, nt, &rb_lo, &rb_hi)
+    s_lo = rb_lo * CNET_MR
+    s_hi = min(rb_hi * CNET_MR, bt.m)
     for s in range(s_lo, s_hi):  # all requests in flight before the first copy
         cnet_prefetch(<const floating *> bt.X + bt.idx[s] * bt.x_ld, n_in * sizeof(floating))
     for s in range(s_lo, s_hi):
@@ -34,6 +40,9 @@ cdef void _gather_phase(const Layer *L, const Batch *bt, bint blocks, int tid, i
             i0 = n_in - n_in % CNET_MR
             for r in range(n_in % CNET_MR):
                 xb[(n_in // CNET_MR) * blk + r] = x[i0 + r]
+    if L.NZF != NULL:
+        for rb in range(rb_lo, rb_hi):
+            _list_features(L, bt, rb, dummy)
     # The first line of each of the next batch's rows (the rows this thread
     # will gather then), so that the page walks for those random rows happen
     # here, where the copy waits on memory anyway: issued from the first
@@ -42,6 +51,59 @@ cdef void _gather_phase(const Layer *L, const Batch *bt, bint blocks, int tid, i
     _my_range(bt.next_m, tid, nt, &s_lo, &s_hi)
     for s in range(bt.m + s_lo, bt.m + s_hi):
         cnet_prefetch(<const floating *> bt.X + bt.idx[s] * bt.x_ld, 1)
+
+
+cdef void _list_features(const Layer *L, const Batch *bt, Py_ssize_t rb,
+                         floating *dummy) noexcept nogil:
+    """L.NZF's list for row block rb: the features i (increasing) where some
+    example of the block has Xin[s, i] != 0."""
+    cdef Py_ssize_t n_in = L.n_in, s0 = rb * CNET_MR, i, r, c = 0
+    cdef Py_ssize_t mr = min(<Py_ssize_t> CNET_MR, bt.m - s0)
+    cdef const floating *x = <const floating *> bt.Xin + s0 * n_in
+    cdef int *lst = L.NZF + rb * (n_in + 1)
+    for i in range(n_in):
+        for r in range(mr):
+            if x[r * n_in + i] != 0:
+                c += 1
+                lst[c] = <int> i
+                break
+    lst[0] = <int> c
+
+
+cdef void _list_examples(const Layer *L, const Batch *bt, int tid, int nt,
+                         floating *dummy) noexcept nogil:
+    """L.NZU's lists for this thread's share of the feature blocks: the
+    examples s (increasing) with some Xin[s, i] != 0, i in the block."""
+    cdef Py_ssize_t n_in = L.n_in, n_ib = (L.n_in + CNET_MR - 1) // CNET_MR
+    cdef Py_ssize_t ld = L.m_cap + 1, ib, ib_lo, ib_hi, i0, s, r, mr
+    cdef const floating *x
+    cdef int *lst
+    _my_range(n_ib, tid, nt, &ib_lo, &ib_hi)
+    for ib in range(ib_lo, ib_hi):
+        L.NZU[ib * ld] = 0
+    for s in range(bt.m):
+        x = <const floating *> bt.Xin + s * n_in
+        for ib in range(ib_lo, ib_hi):
+            i0 = ib * CNET_MR
+            mr = min(<Py_ssize_t> CNET_MR, n_in - i0)
+            for r in range(mr):
+                if x[i0 + r] != 0:
+                    lst = L.NZU + ib * ld
+                    lst[0] += 1
+                    lst[lst[0]] = <int> s
+                    break
+
+
+cdef inline Py_ssize_t _lower_bound(const int *a, Py_ssize_t n, Py_ssize_t v) noexcept nogil:
+    """The first position in the increasing a[0 .. n) whose value is >= v."""
+    cdef Py_ssize_t lo = 0, hi = n, mid
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if a[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 cdef inline void _drop_row(floating *a, Py_ssize_t n, uint64_t row, uint32_t threshold,
@@ -92,6 +154,13 @@ cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
     cdef cnet_drop_tile drop
     cdef const cnet_drop_tile *dropping = NULL
     cdef uint64_t drop_rows[CNET_MR]
+    # The first layer's lists of nonzero features (Layer.NZF): the tiles
+    # take only those steps, their A and B addressed from the feature.
+    cdef const int *nzf = L.NZF if prev == NULL else NULL
+    cdef const int *lst = NULL
+    cdef Py_ssize_t lo = 0, hi = 0
+    if prev == NULL and L.NZU != NULL:
+        _list_examples(L, bt, tid, nt, dummy)  # for the update, much later
     if above != NULL and above.drop_threshold:
         drop.rows, drop.threshold, drop.scale = drop_rows, above.drop_threshold, above.drop_scale
         drop.gT = above.GT
@@ -136,23 +205,35 @@ cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
                 rb = t - cb * n_rb
             s0 = rb * CNET_MR
             mr = <int> min(<Py_ssize_t> CNET_MR, m - s0)
-            for r in range(mr):
-                rows[r] = _in_row(L, prev, bt, s0 + r, dummy) + k0
             j0 = cb * nr
-            if Wp != NULL:
-                B, b_ks = Wp + (cb * L.n_in + k0) * nr, nr
+            if nzf != NULL:  # steps k0 <= i < k0 + klen of the row block's list
+                lst = nzf + rb * (L.n_in + 1) + 1
+                lo = _lower_bound(lst, lst[-1], k0) if k0 > 0 else 0
+                hi = _lower_bound(lst, lst[-1], k0 + klen) if k0 + klen < L.n_in else lst[-1]
+                for r in range(mr):
+                    rows[r] = _in_row(L, prev, bt, s0 + r, dummy)
+                if Wp != NULL:
+                    B, b_ks = Wp + cb * L.n_in * nr, nr
+                else:
+                    B, b_ks = W + j0, ld
             else:
-                B, b_ks = W + k0 * ld + j0, ld
+                for r in range(mr):
+                    rows[r] = _in_row(L, prev, bt, s0 + r, dummy) + k0
+                if Wp != NULL:
+                    B, b_ks = Wp + (cb * L.n_in + k0) * nr, nr
+                else:
+                    B, b_ks = W + k0 * ld + j0, ld
             if dropping != NULL and kb == n_kb - 1:
                 drop.j0 = j0
                 if above.GT != NULL:
                     drop.gT = <floating *> above.GT + j0 * bt.ld_m + s0
                 for r in range(mr):
                     drop_rows[r] = cnet_dropout_row(bt.drop_key, layer, bt.idx[s0 + r])
-            _forward_rows(klen, rows, mr, B, b_ks, b + j0, act, A + s0 * ld + j0, ld,
+            _forward_rows(hi - lo if nzf != NULL else klen, rows, mr, B, b_ks, b + j0, act,
+                          A + s0 * ld + j0, ld,
                           AT_out + j0 * bt.ld_m + s0 if AT_out != NULL else NULL, bt.ld_m,
                           <int> min(<Py_ssize_t> nr, n_out - j0), kb == 0, kb == n_kb - 1,
-                          dropping)
+                          dropping, lst + lo if nzf != NULL else NULL)
             if softmax and cb == n_cb - 1 and kb == n_kb - 1:
                 for r in range(mr):
                     _softmax_row(A + (s0 + r) * ld, n_out)
@@ -288,6 +369,9 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
     cdef Py_ssize_t pf_lo = 0, pf_hi = 0, pf_row_lines = 1, pf_total = 0, pf_next = 0
     cdef Py_ssize_t pf_per_tile = 0, pf_end, pf_line = 0, pf_s = 0
     cdef const char *pf_row = NULL
+    # The first layer's lists of examples with a nonzero input (Layer.NZU)
+    cdef const int *nzu = L.NZU if prev == NULL else NULL
+    cdef const int *lst
     if prev == NULL and bt.next_m > 0:
         # Fetch the next batch's rows of X a few cache lines per tile, each
         # thread the rows it will gather.  Issued all at once, hundreds of
@@ -334,9 +418,20 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
         mr = <int> min(<Py_ssize_t> CNET_MR, n_in - i0)
         for r in range(mr):
             rows[r] = AT + ib * a_blk + r * a_rs
-        _update_rows(m, rows, a_ks, mr, D + jb * L.m_cap * nr, nr, W_out + i0 * ld + j0, ld,
-                     decay, scale, Wp + (jb * n_in + i0) * nr if Wp != NULL else NULL,
-                     st, _at(L.S1, i0 * ld + j0, dummy), _at(L.S2, i0 * ld + j0, dummy))
+        if nzu != NULL:  # only the examples with a nonzero feature in the block
+            lst = nzu + ib * (L.m_cap + 1)
+            # no such example, and Nielsen's step without decay: w - 0 = w
+            if lst[0] > 0 or st != NULL or decay != 1:
+                _update_rows(lst[0], rows, a_ks, mr, D + jb * L.m_cap * nr, nr,
+                             W_out + i0 * ld + j0, ld, decay, scale,
+                             Wp + (jb * n_in + i0) * nr if Wp != NULL else NULL, st,
+                             _at(L.S1, i0 * ld + j0, dummy), _at(L.S2, i0 * ld + j0, dummy),
+                             lst + 1)
+        else:
+            _update_rows(m, rows, a_ks, mr, D + jb * L.m_cap * nr, nr, W_out + i0 * ld + j0,
+                         ld, decay, scale, Wp + (jb * n_in + i0) * nr if Wp != NULL else NULL,
+                         st, _at(L.S1, i0 * ld + j0, dummy), _at(L.S2, i0 * ld + j0, dummy),
+                         NULL)
         if ib == 0:  # the owner of a column block's first tile owns its biases
             nc = min(<Py_ssize_t> nr, n_out - j0)
             for c in range(nc):
