@@ -64,7 +64,7 @@ def fit_both(X, y, Xt, yt, **params):
     """Fit scikit-learn's MLP, then cnet's, with the same parameters."""
     out = {}
     for name, cls, extra in (("sklearn", SkMLP, {}), ("cnet", MLPClassifier,
-                                                       {"n_threads": 1, "dtype": X.dtype})):
+                                                       {"n_threads": 1, "dtype": X.dtype.name})):
         est = cls(HIDDEN, random_state=0, **params, **extra)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)

@@ -178,7 +178,7 @@ class _BaseMLP(BaseEstimator):
                              Options(numbers.Real, {np.inf})],
         "max_fun": [Interval(numbers.Integral, 1, None, closed="left")],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left"), list, tuple],
-        "dtype": [StrOptions({"float32", "float64"}), None, type],
+        "dtype": [StrOptions({"float32", "float64"}), None, type, np.dtype],
         "n_threads": [Interval(numbers.Integral, 1, None, closed="left"), None],
     }
 

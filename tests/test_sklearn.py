@@ -197,11 +197,14 @@ def test_same_settings_same_results_and_float32(digits):
         c = MLPClassifier(**kw, n_threads=2).fit(X, y)
         f = MLPClassifier(**kw).fit(X.astype(np.float32), y)
         g = MLPClassifier(**kw, dtype="float32").fit(X, y)
+        h = MLPClassifier(**kw, dtype=np.dtype("float32")).fit(X, y)  # a dtype object too
     for p, q, r in zip(a.coefs_, b.coefs_, c.coefs_):
         assert_array_equal(p, q)
         assert_array_equal(p, r)
     assert f.network_.dtype == np.float32 and f.coefs_[0].dtype == np.float32
     assert a.network_.dtype == np.float64 and g.network_.dtype == np.float32
+    assert h.network_.dtype == np.float32
+    assert_array_equal(h.coefs_[0], g.coefs_[0])
 
 
 def test_network_in_and_out(digits, tmp_path):
@@ -238,6 +241,9 @@ def test_unknown_parameter_values_fail_in_fit():
         clf = MLPClassifier(**kw)  # accepted here, as scikit-learn's
         with pytest.raises(ValueError, match=match):
             clf.fit(X, y)
+    for dtype in (np.float16, np.dtype("int32")):  # a type or dtype, but not these
+        with pytest.raises(TypeError, match="dtype must be float32 or float64"):
+            MLPClassifier(dtype=dtype).fit(X, y)
 
 
 @pytest.mark.parametrize("kw", [
