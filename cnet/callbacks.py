@@ -14,15 +14,24 @@ training after this epoch.  A plain function is enough:
 
 Objects may also define ``on_train_begin(net)`` and ``on_train_end(net,
 history)``, called once per fit/SGD call, at its start and at its normal end
-(not when it ends by an exception such as Ctrl-C).
+(not when it ends by an exception such as Ctrl-C), and
+``on_epoch_outputs(net, epoch, outputs)``: then after each epoch the network
+is run once over the training data (one compiled call) and ``outputs`` is a
+:data:`cnet.training.EpochOutputs` (the outputs, the targets, each
+example's class, the steps taken so far), called before the callbacks of
+that epoch; the history then has ``train_accuracy`` too.
 """
 import math
+import numbers
 import os
 
-from ._validation import check_bool, describe
+import numpy as np
+
+from ._validation import check_bool, describe, labels_of
 from .training import StopTraining
 
-__all__ = ["EarlyStopping", "Checkpoint", "StopTraining"]
+__all__ = ["EarlyStopping", "Checkpoint", "StopAtTrainAccuracy", "ExampleTracker",
+           "StopTraining"]
 
 
 def _resolve_mode(mode, monitor):
@@ -242,3 +251,174 @@ class Checkpoint:
 
     def __repr__(self):
         return f"Checkpoint({self.path!r}, monitor={self.monitor!r})"
+
+
+class StopAtTrainAccuracy:
+    """Stop when the training accuracy reaches a threshold, and record the
+    time it took to fit (Zhang et al. 2017's "time to fit").
+
+    The accuracy is on the labels training uses (random or corrupted ones
+    too), measured after each epoch by one pass over the training data; the
+    history gets a ``train_accuracy`` entry per epoch.
+
+    Parameters
+    ----------
+    threshold : float in (0, 1], default 1.0
+        Training accuracy at which to stop.
+    stop : bool, default True
+        Stop training when it is reached (else only record it).
+    verbose : bool, default False
+        Print one line when it is reached.
+
+    Attributes
+    ----------
+    time_to_fit : dict or None
+        ``{"epochs": e, "steps": s, "seconds": t, "threshold": threshold}``:
+        the epochs and mini-batch steps until the threshold was first
+        reached, and the seconds of training they took (the compiled
+        epochs, not the measuring); None if it was not reached.  Also set
+        as ``history.time_to_fit`` on the history the training call returns.
+    message : str or None
+        What happened, as a sentence.
+
+    The state is reset at the start of every fit / SGD call.
+    """
+
+    def __init__(self, threshold=1.0, stop=True, verbose=False):
+        if (isinstance(threshold, bool) or not isinstance(threshold, numbers.Real)
+                or not 0 < threshold <= 1):
+            raise ValueError(f"threshold must be a training accuracy in (0, 1]; got "
+                             f"{describe(threshold)}")
+        self.threshold = float(threshold)
+        self.stop = check_bool(stop, "stop")
+        self.verbose = check_bool(verbose, "verbose")
+        self.on_train_begin(None)
+
+    def on_train_begin(self, net):
+        self.time_to_fit = None
+        self.message = None
+        self._seconds = 0.0
+        self._steps = 0
+
+    def on_epoch_outputs(self, net, epoch, outputs):
+        if outputs.labels is None:
+            raise ValueError("StopAtTrainAccuracy needs class labels (or one-hot targets) "
+                             "to measure the training accuracy")
+        self._steps = outputs.steps
+
+    def __call__(self, net, epoch, row):
+        self._seconds += row["seconds"]
+        if self.time_to_fit is not None:
+            return self.stop
+        if row["train_accuracy"] >= self.threshold:
+            self.time_to_fit = {"epochs": epoch, "steps": self._steps,
+                                "seconds": self._seconds, "threshold": self.threshold}
+            self.message = (f"StopAtTrainAccuracy: training accuracy "
+                            f"{row['train_accuracy']:.4f} >= {self.threshold:g} after epoch "
+                            f"{epoch} ({self._steps} steps, {self._seconds:.3g} s)")
+            if self.verbose:
+                print(self.message, flush=True)
+            return self.stop
+        return False
+
+    def on_train_end(self, net, history):
+        history.time_to_fit = self.time_to_fit
+        if self.time_to_fit is None:
+            self.message = (f"StopAtTrainAccuracy: the training accuracy never reached "
+                            f"{self.threshold:g}")
+
+    def __repr__(self):
+        return (f"StopAtTrainAccuracy(threshold={self.threshold:g}, stop={self.stop}, "
+                f"verbose={self.verbose})")
+
+
+class ExampleTracker:
+    """Per-example records of training: after every epoch, each training
+    example's cost and whether the network classifies it correctly; from
+    them the epoch each example was first learned and its forgetting events
+    (classified correctly, then wrongly at the next epoch: Toneva et al.,
+    2019).
+
+    The records come from one pass of the network over the training data
+    after each epoch (compiled) and array arithmetic: no Python per example.
+
+    Parameters
+    ----------
+    keep_costs : bool, default True
+        Keep the per-example costs (an (epochs, n_samples) array); False
+        keeps only the correctness (a byte per example and epoch).
+
+    Attributes (after training; reset at the start of every fit / SGD call)
+    ----------
+    correct : ndarray of bool, shape (epochs, n_samples)
+        Row e: which examples were classified correctly after epoch e + 1.
+    costs : ndarray, shape (epochs, n_samples), or None
+        Each example's cost after each epoch (without regularisation terms).
+    first_learned : ndarray of int, shape (n_samples,)
+        The first epoch (1-based) after which the example was classified
+        correctly; 0 if it never was.
+    forgetting_events : ndarray of int, shape (n_samples,)
+        How many times the example went from correct to wrong between
+        consecutive epochs.
+    never_forgotten : ndarray of bool
+        Learned at some epoch and never forgotten after.
+    """
+
+    def __init__(self, keep_costs=True):
+        self.keep_costs = check_bool(keep_costs, "keep_costs")
+        self.on_train_begin(None)
+
+    def on_train_begin(self, net):
+        self._correct, self._costs = [], []
+
+    def on_epoch_outputs(self, net, epoch, outputs):
+        if outputs.labels is None:
+            raise ValueError("ExampleTracker needs class labels (or one-hot targets)")
+        self._correct.append(labels_of(outputs.outputs) == outputs.labels)
+        if self.keep_costs:
+            self._costs.append(net.cost.fn(outputs.outputs, outputs.targets))
+
+    def __call__(self, net, epoch, row):
+        return False
+
+    @property
+    def correct(self):
+        if not self._correct:
+            return np.zeros((0, 0), dtype=bool)
+        return np.array(self._correct, dtype=bool)
+
+    @property
+    def costs(self):
+        return np.array(self._costs) if self.keep_costs and self._costs else None
+
+    @property
+    def first_learned(self):
+        c = self.correct
+        if c.shape[0] == 0:
+            return np.zeros(0, dtype=np.intp)
+        return np.where(c.any(axis=0), c.argmax(axis=0) + 1, 0).astype(np.intp)
+
+    @property
+    def forgetting_events(self):
+        c = self.correct
+        return (c[:-1] & ~c[1:]).sum(axis=0).astype(np.intp)
+
+    @property
+    def never_forgotten(self):
+        c = self.correct
+        return c.any(axis=0) & (self.forgetting_events == 0)
+
+    def table(self):
+        """The per-example records as a dict of columns (``pandas.DataFrame(
+        tracker.table())`` makes it a table): example, first_learned,
+        forgetting_events, correct_at_end, and cost_at_end if costs are kept."""
+        c = self.correct
+        out = {"example": np.arange(c.shape[1]), "first_learned": self.first_learned,
+               "forgetting_events": self.forgetting_events,
+               "correct_at_end": c[-1] if c.shape[0] else np.zeros(c.shape[1], bool)}
+        if self.costs is not None:
+            out["cost_at_end"] = self.costs[-1]
+        return out
+
+    def __repr__(self):
+        return f"ExampleTracker(keep_costs={self.keep_costs})"

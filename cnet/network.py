@@ -300,6 +300,50 @@ class Network(BookMethods):
         return self._gradient(X, T, labels, resolve_n_threads(n_threads),
                               dropout if any(dropout) else None, key)
 
+    def input_gradient(self, X, y, n_threads=None):
+        """Each example's gradient of its own cost with respect to its input.
+
+        Row i is dC_i/dx_i, where C_i is the cost of example i alone (no
+        regularisation terms): the deltas of the first layer, from the
+        compiled backward pass, pulled back through its weights.  The
+        loss-sensitivity of Arpit et al. (2017) is its norm per example
+        (cnet.memorization.loss_sensitivity); adversarial searches follow
+        its sign (cnet.memorization.critical_sample_ratio).
+
+        Parameters
+        ----------
+        X : array-like (n_samples, n_in)
+        y : labels (n_samples,) or targets (n_samples, n_out)
+        n_threads : int or None
+
+        Returns
+        -------
+        ndarray (n_samples, n_in), the network's dtype
+        """
+        X = check_X(X, self.sizes[0], self.dtype)
+        T, labels = self._check_y(y, X.shape[0], self.sizes[-1], self.dtype)
+        n = X.shape[0]
+        out = np.empty((n, self.sizes[0]), dtype=self.dtype)
+        # Chunks bound the scratch memory, as in inference.  The kernel also
+        # sums the weights' gradients, which are not needed here; what it
+        # leaves in the first layer's deltas is.
+        chunk = min(n, _FORWARD_CHUNK)
+        params = self._kernel_params()
+        grads = [(np.zeros_like(Wt), np.zeros_like(b)) for Wt, b, _, _ in params]
+        ws = Workspace(params, chunk, gradients=grads)
+        loss = np.empty(chunk, dtype=self.dtype)
+        W1 = params[0][0][:, :self.sizes[1]]  # (n_in, n_1): W of the first layer, transposed
+        n_threads = threads_for_work(resolve_n_threads(n_threads),
+                                     network_flops(self.sizes, chunk))
+        for s0 in range(0, n, chunk):
+            m = min(chunk, n - s0)
+            kernels.gradient(X[s0:s0 + m], None if T is None else T[s0:s0 + m],
+                             None if labels is None else labels[s0:s0 + m],
+                             np.arange(m, dtype=np.intp), ws.spec, self._cost.code,
+                             loss[:m], n_threads, 0)
+            np.dot(ws.deltas(0, m), W1.T, out=out[s0:s0 + m])
+        return out
+
     def _gradient(self, X, T, labels, n_threads, dropout=None, key=0):
         n = X.shape[0]
         params = self._kernel_params()

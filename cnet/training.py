@@ -13,7 +13,7 @@ import numpy as np
 from ._dispatch import kernels
 from ._interrupts import deliver, watching
 from ._threads import network_flops, resolve_n_threads, threads_for_work
-from ._validation import check_decay, check_eta, describe
+from ._validation import check_decay, check_eta, describe, labels_of
 from ._workspace import Workspace, sparse_input
 from .optimizers import SGD
 
@@ -247,6 +247,10 @@ def train(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_threa
     early stopping.  The network is held for training throughout (another
     thread can neither train nor assign it).
     """
+    watchers = [cb for cb in callbacks if callable(getattr(cb, "on_epoch_outputs", None))]
+    if watchers:  # they see the network's outputs on the training data after each epoch
+        targets, classes = _training_targets(net, T, labels)
+        n_batches = -(-X.shape[0] // min(batch_size, X.shape[0]))
     with net.parameters.in_use("training"):
         callbacks_begin(callbacks, net)
         for ep in sgd_epochs(net, X, T, labels, epochs=epochs, batch_size=batch_size, eta=eta,
@@ -262,6 +266,17 @@ def train(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_threa
                 except KeyboardInterrupt:  # the epoch is not in the history: undo it
                     ep.undo()
                     raise
+            if watchers:
+                try:
+                    A = net.forward(X, n_threads)
+                except KeyboardInterrupt:
+                    ep.undo()
+                    raise
+                if classes is not None:
+                    row["train_accuracy"] = float(np.mean(labels_of(A) == classes))
+                outputs = EpochOutputs(A, targets, classes, (ep.index + 1) * n_batches)
+                for cb in watchers:
+                    cb.on_epoch_outputs(net, ep.index + 1, outputs)
             history.append(**row)
             if schedule is not None:
                 schedule.update(row)
@@ -269,6 +284,25 @@ def train(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_threa
                 break
         callbacks_end(callbacks, net, history)
     return history
+
+
+# What a callback's on_epoch_outputs(net, epoch, outputs) is given after each
+# epoch: the network's outputs on the training data (n, n_out), the targets
+# (n, n_out), the class of each example (None for targets that are not
+# one-hot), and the mini-batch steps taken so far in this training call.
+EpochOutputs = namedtuple("EpochOutputs", "outputs targets labels steps")
+
+
+def _training_targets(net, T, labels):
+    """The training targets as (n, n_out), and the classes (or None)."""
+    if T is None:
+        if net.sizes[-1] == 1:
+            return labels.astype(net.dtype)[:, None], labels
+        return np.eye(net.sizes[-1], dtype=net.dtype)[labels], labels
+    binary = ((T == 0) | (T == 1)).all()
+    if binary and (T.shape[1] == 1 or (T.sum(axis=1) == 1).all()):
+        return T, labels_of(T)
+    return T, None
 
 
 def sgd_step(net, X, T, labels, eta, decay):

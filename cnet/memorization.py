@@ -1,0 +1,143 @@
+"""Measures of what a network has memorized (Arpit et al., 2017, "A Closer
+Look at Memorization in Deep Networks").
+
+* :func:`loss_sensitivity`: each example's ||dC_i/dx_i||, from the compiled
+  backward pass (:meth:`cnet.Network.input_gradient`), and :func:`gini`, the
+  Gini coefficient of those values: a network that has learned patterns
+  shared by many examples has a few examples with large sensitivity and
+  most small (a high Gini coefficient); one that memorized noise spreads
+  it evenly (a low one).
+* :func:`critical_sample_ratio`: the fraction of examples with an
+  adversarial example within a small box around them, found by Arpit et
+  al.'s Langevin search.  More critical samples mean a more complex
+  decision boundary, as memorizing noise makes it.
+
+The per-example records over training (first learned, forgetting events)
+are :class:`cnet.callbacks.ExampleTracker`; the time to fit is
+:class:`cnet.callbacks.StopAtTrainAccuracy`.
+"""
+import numbers
+
+import numpy as np
+
+from ._validation import describe, labels_of
+
+__all__ = ["loss_sensitivity", "gini", "critical_sample_ratio"]
+
+
+def loss_sensitivity(net, X, y, ord=1, n_threads=None):
+    """Each example's loss-sensitivity, the norm of the gradient of its own
+    cost with respect to its input, ``||dC_i/dx_i||`` (the 1-norm by
+    default, as Arpit et al.).
+
+    Parameters
+    ----------
+    net : cnet.Network
+    X : array-like (n_samples, n_in)
+    y : labels (n_samples,) or targets (n_samples, n_out)
+    ord : 1, 2 or numpy.inf
+        The norm.
+    n_threads : int or None
+
+    Returns
+    -------
+    ndarray (n_samples,), float64
+    """
+    if ord not in (1, 2, np.inf):
+        raise ValueError(f"ord must be 1, 2 or numpy.inf; got {describe(ord)}")
+    G = net.input_gradient(X, y, n_threads=n_threads)
+    return np.linalg.norm(G.astype(np.float64, copy=False), ord=ord, axis=1)
+
+
+def gini(values):
+    """The Gini coefficient of non-negative values: 0 when all are equal,
+    towards 1 when one holds everything.
+
+    ``sum_i sum_j |v_i - v_j| / (2 n^2 mean(v))``, computed from the sorted
+    values in O(n log n).
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    if v.size == 0:
+        raise ValueError("gini of no values: give at least one")
+    if not np.isfinite(v).all() or (v < 0).any():
+        raise ValueError(f"gini needs finite values >= 0; got {describe(values)} with "
+                         f"min {np.nanmin(v) if not np.isnan(v).all() else 'nan'}")
+    total = v.sum()
+    if total == 0:
+        return 0.0
+    v = np.sort(v)
+    n = v.size
+    rank = np.arange(1, n + 1)
+    return float(np.sum((2 * rank - n - 1) * v) / (n * total))
+
+
+def _positive(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0 \
+            or not np.isfinite(value):
+        raise ValueError(f"{name} must be a number > 0; got {describe(value)}")
+    return float(value)
+
+
+def critical_sample_ratio(net, X, y=None, alpha=0.25 / 255, beta=0.2 / 255, r=0.3 / 255,
+                          max_iter=100, seed=None, n_threads=None, return_mask=False):
+    """The fraction of examples that are critical: an input within ``r`` of
+    them (in every coordinate) gets another class, found by Arpit et al.'s
+    Langevin adversarial sample search.
+
+    From each x, up to ``max_iter`` steps
+    ``x' <- clip(x' + alpha sign(dC/dx') + beta N(0, 1), x - r, x + r)``;
+    x is critical as soon as the predicted class of x' differs from that of
+    x.  All examples take their steps together (each step one compiled pass
+    forward and back over those not yet found critical).  The defaults are
+    for inputs scaled to [0, 1] (Arpit et al.'s, given for [0, 255]).
+
+    Parameters
+    ----------
+    net : cnet.Network (a classifier)
+    X : array-like (n_samples, n_in)
+    y : labels or None
+        The labels whose cost the search climbs; None: the network's own
+        predictions for X (no labels needed).
+    alpha, beta, r : float > 0, >= 0, > 0
+        Step along the gradient's sign, the noise's scale, the box's half
+        width.
+    max_iter : int >= 1
+    seed : None or int >= 0
+        The noise's generator (numpy.random.default_rng).
+    return_mask : bool
+        Also return which examples were critical.
+
+    Returns
+    -------
+    float, or (float, ndarray of bool) with return_mask
+    """
+    alpha, r = _positive(alpha, "alpha"), _positive(r, "r")
+    if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not beta >= 0 \
+            or not np.isfinite(beta):
+        raise ValueError(f"beta must be a number >= 0; got {describe(beta)}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 1:
+        raise ValueError(f"max_iter must be an int >= 1; got {describe(max_iter)}")
+    if net.sizes[-1] < 2:
+        raise ValueError("critical_sample_ratio needs a classifier of 2 or more outputs")
+    x0 = np.asarray(net.forward(X, n_threads=n_threads), dtype=np.float64)  # checks X
+    classes = labels_of(x0)
+    X = np.array(X, dtype=net.dtype, order="C")
+    if X.shape[0] == 0:
+        raise ValueError("critical_sample_ratio of no examples: X is empty")
+    target = classes if y is None else np.asarray(y)
+    rng = np.random.default_rng(seed)
+    lo, hi = X - r, X + r
+    Xa = X.copy()
+    critical = np.zeros(X.shape[0], dtype=bool)
+    live = np.arange(X.shape[0])
+    for _ in range(int(max_iter)):
+        G = net.input_gradient(Xa[live], target[live], n_threads=n_threads)
+        step = alpha * np.sign(G) + beta * rng.standard_normal(G.shape)
+        Xa[live] = np.clip(Xa[live] + step.astype(net.dtype), lo[live], hi[live])
+        flipped = labels_of(net.forward(Xa[live], n_threads=n_threads)) != classes[live]
+        critical[live[flipped]] = True
+        live = live[~flipped]
+        if live.size == 0:
+            break
+    ratio = float(critical.mean())
+    return (ratio, critical) if return_mask else ratio
