@@ -15,14 +15,21 @@ Look at Memorization in Deep Networks").
 The per-example records over training (first learned, forgetting events)
 are :class:`cnet.callbacks.ExampleTracker`; the time to fit is
 :class:`cnet.callbacks.StopAtTrainAccuracy`.
+
+* :func:`run_many`: one configuration trained from many seeds (the loss
+  surface studies of Choromanska et al., 2015, need hundreds), serially or
+  on joblib's backends -- local processes, or a Dask or Ray cluster through
+  ``joblib.parallel_config`` -- with the same numbers wherever each run
+  ran; :func:`train_once` is the run it makes by default.
 """
 import numbers
 
 import numpy as np
 
 from ._validation import describe, labels_of
+from .network import Network
 
-__all__ = ["loss_sensitivity", "gini", "critical_sample_ratio"]
+__all__ = ["loss_sensitivity", "gini", "critical_sample_ratio", "train_once", "run_many"]
 
 
 def loss_sensitivity(net, X, y, ord=1, n_threads=None):
@@ -141,3 +148,98 @@ def critical_sample_ratio(net, X, y=None, alpha=0.25 / 255, beta=0.2 / 255, r=0.
             break
     ratio = float(critical.mean())
     return (ratio, critical) if return_mask else ratio
+
+
+def train_once(seed, sizes, X, y, epochs, batch_size, eta, validation_data=None,
+               network=None, **fit_kw):
+    """One seeded run: a new ``cnet.Network(sizes, seed=seed, **network)``
+    trained by ``fit(X, y, epochs, batch_size, eta, n_threads=1, **fit_kw)``.
+
+    Returns a dict of numbers: seed, epochs (trained), train_cost,
+    train_accuracy (classifiers), and with ``validation_data`` val_cost and
+    val_accuracy, all after the last epoch, and seconds (of training).
+    """
+    net = Network(list(sizes), seed=seed, **(network or {}))
+    history = net.fit(X, y, epochs, batch_size, eta, validation_data=validation_data,
+                      n_threads=fit_kw.pop("n_threads", 1), **fit_kw)
+    out = {"seed": seed, "epochs": len(history["epoch"]),
+           "train_cost": float(net.cost(X, y, n_threads=1)),
+           "seconds": float(sum(history["seconds"]))}
+    if net.sizes[-1] > 1 and np.asarray(y).ndim == 1:
+        out["train_accuracy"] = float(net.score(X, y, n_threads=1))
+    if validation_data is not None:
+        out["val_cost"] = float(history["val_cost"][-1]) if history["epoch"] else float("nan")
+        out["val_accuracy"] = (float(history["val_accuracy"][-1]) if history["epoch"]
+                               else float("nan"))
+    return out
+
+
+def _run_one(run, seed, config):
+    record = run(seed, **config)
+    if not isinstance(record, dict):
+        raise TypeError(f"run_many's run must return a dict of numbers; it returned "
+                        f"{describe(record)} for seed {seed}")
+    return record
+
+
+def run_many(seeds, run=train_once, n_jobs=1, as_frame=False, **config):
+    """Run one configuration from each of many seeds; a table of the results.
+
+    Parameters
+    ----------
+    seeds : int or iterable of int
+        The seeds (an int n means 0 .. n-1).
+    run : callable ``run(seed, **config) -> dict``, default :func:`train_once`
+        One run.  On other processes or machines it must be importable
+        there (a function of a module, not a lambda).
+    n_jobs : int, default 1
+        1 runs them here, one after the other; otherwise through
+        ``joblib.Parallel(n_jobs)`` on the backend joblib is configured
+        for: local processes (loky, the default), or a cluster inside
+        ``joblib.parallel_config(backend="dask")`` (or "ray").  Each run
+        trains on one thread (train_once's n_threads=1), so n_jobs runs use
+        n_jobs cores; the numbers do not depend on where a run ran.
+    as_frame : bool
+        Return a pandas DataFrame (pandas must be installed).
+    **config
+        Passed to every run: for train_once, sizes, X, y, epochs,
+        batch_size, eta, validation_data, network (a dict of Network
+        arguments) and fit's keywords.
+
+    Returns
+    -------
+    dict of lists (one column per key the runs returned, one row per seed,
+    in the order of ``seeds``), or a DataFrame.
+    """
+    if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool):
+        if seeds < 1:
+            raise ValueError(f"seeds must be a positive count or a list of seeds; got {seeds}")
+        seeds = range(int(seeds))
+    try:
+        seeds = [s for s in seeds]
+    except TypeError:
+        raise TypeError(f"seeds must be an int or an iterable of ints; got "
+                        f"{describe(seeds)}") from None
+    if not seeds or any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 0
+                        for s in seeds):
+        raise ValueError(f"seeds must be ints >= 0, at least one; got {describe(seeds)}")
+    if not callable(run):
+        raise TypeError(f"run must be a callable run(seed, **config); got {describe(run)}")
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
+        raise ValueError(f"n_jobs must be a nonzero int (-1: all cores); got {describe(n_jobs)}")
+    if n_jobs == 1:
+        records = [_run_one(run, int(s), config) for s in seeds]
+    else:
+        try:
+            import joblib
+        except ImportError:
+            raise ImportError("run_many with n_jobs != 1 runs on joblib: pip install joblib "
+                              "(scikit-learn brings it)") from None
+        records = joblib.Parallel(n_jobs=n_jobs)(
+            joblib.delayed(_run_one)(run, int(s), config) for s in seeds)
+    keys = list(dict.fromkeys(k for r in records for k in r))
+    table = {k: [r.get(k, float("nan")) for r in records] for k in keys}
+    if as_frame:
+        import pandas
+        return pandas.DataFrame(table)
+    return table

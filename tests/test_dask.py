@@ -136,3 +136,18 @@ def test_dask_ml_hyperband_drives_partial_fit(data, dask_client):
     assert isinstance(best, MLPClassifier) and best.n_iter_ >= 1
     assert best.t_ > 0 and len(search.cv_results_["params"]) > 5
     assert search.best_score_ > 0.6  # of the held-out part, after at most 9 partial_fit calls
+
+
+def test_run_many_on_dask_is_the_serial_run(data, dask_client):
+    from cnet import memorization
+    X, y = data
+    config = dict(sizes=[784, 16, 10], X=X[:600], y=y[:600], epochs=2, batch_size=20, eta=0.1,
+                  validation_data=(X[600:900], y[600:900]),
+                  network=dict(activation="relu", output_activation="softmax",
+                               cost="log_likelihood", init="he"))
+    serial = memorization.run_many(4, **config)
+    with joblib.parallel_config(backend="dask"):
+        on_dask = memorization.run_many(4, n_jobs=-1, **config)
+    for key in serial:
+        if key != "seconds":
+            assert on_dask[key] == serial[key], key
