@@ -1,4 +1,5 @@
-"""The ``cnet`` command line: ``train``, ``evaluate``, ``predict``, ``info``, ``bench``.
+"""The ``cnet`` command line: ``train``, ``evaluate``, ``predict``, ``info``, ``bench``,
+``experiment``.
 
     $ cnet train                              # the book's 784-30-10 job on the shipped sample
     $ cnet train --data-dir ~/mnist --save model.npz --plot curves.png
@@ -7,6 +8,7 @@
     $ cnet predict model.npz digits.npy --output labels.npy
     $ python -m cnet info                     # version, OpenMP, SIMD variant, threads
     $ cnet bench --quick                      # the benchmark suite (cnet.benchmark)
+    $ cnet experiment zhang --quick           # a paper's experiment (cnet.experiments)
 
 Each subcommand is a module of this package with a pair of functions:
 ``add(subparsers)`` declares its options and ``run(args) -> int`` does the
@@ -18,7 +20,8 @@ Exit status follows the usual conventions: 0 on success; 2 for a usage error
 (argparse reports bad flags and unparsable values itself, with the usage; a
 value cnet rejects, such as ``--eta -1``, is reported as ``cnet: error:
 <message>``); 1 when the command could not run (data or model file missing,
-unreadable or corrupt, training diverged); 130 on Ctrl-C.  None of these
+unreadable or corrupt, training diverged); 3 when an experiment ran but a
+claim it checks did not hold; 130 on Ctrl-C.  None of these
 prints a Python traceback.
 """
 import argparse
@@ -27,13 +30,13 @@ import sys
 
 from .. import __version__
 from ..training import DivergenceError
-from . import bench, evaluate, info, predict, train
+from . import bench, evaluate, experiment, info, predict, train
 from ._options import MNIST_FILES, PROG, CommandError  # noqa: F401  (MNIST_FILES: tests)
 
 __all__ = ["main", "build_parser"]
 
 # `cnet --help` lists the commands in this order.
-COMMANDS = (train, evaluate, predict, info, bench)
+COMMANDS = (train, evaluate, predict, info, bench, experiment)
 
 
 def _error(message):
