@@ -89,6 +89,11 @@ def check(summary):
     claims.check("the spread of the test loss falls as the network grows",
                  std[-1] < std[0] and all(b <= a * 1.25 for a, b in zip(std, std[1:])),
                  ", ".join(f"n={r['width']}: {r['test_loss_std']:.4f}" for r in summary))
+    r = [row["train_test_pearson_r"] for row in summary]
+    claims.check("the correlation of training and test loss falls as the network grows",
+                 r[-1] < r[0],
+                 ", ".join(f"n={row['width']}: r={row['train_test_pearson_r']:.3f}"
+                           for row in summary))
     return claims
 
 
@@ -114,6 +119,8 @@ def write(result, out):
         ax[1].plot(widths, [r["test_loss_var"] for r in result["summary"]], "o-")
         ax[1].set(xscale="log", yscale="log", xlabel="hidden units n",
                   ylabel="variance of the test loss", title="concentration")
+        ax[1].set_xticks(widths, [str(w) for w in widths], minor=False)
+        ax[1].minorticks_off()
         ax[2].set(xlabel="training loss", ylabel="test loss", title="training vs test loss")
         ax[2].legend(fontsize=8)
         files.append(out / "choromanska_figures.png")
