@@ -284,6 +284,8 @@ class StopAtTrainAccuracy:
     The state is reset at the start of every fit / SGD call.
     """
 
+    needs_labels = True  # checked before training starts (cnet.training.train)
+
     def __init__(self, threshold=1.0, stop=True, verbose=False):
         if (isinstance(threshold, bool) or not isinstance(threshold, numbers.Real)
                 or not 0 < threshold <= 1):
@@ -364,6 +366,8 @@ class ExampleTracker:
         Learned at some epoch and never forgotten after.
     """
 
+    needs_labels = True
+
     def __init__(self, keep_costs=True):
         self.keep_costs = check_bool(keep_costs, "keep_costs")
         self.on_train_begin(None)
@@ -376,7 +380,9 @@ class ExampleTracker:
             raise ValueError("ExampleTracker needs class labels (or one-hot targets)")
         self._correct.append(labels_of(outputs.outputs) == outputs.labels)
         if self.keep_costs:
-            self._costs.append(net.cost.fn(outputs.outputs, outputs.targets))
+            # the cost class's fn: one value per row (net.cost.fn reads one
+            # (n, 1) column as the book's single example)
+            self._costs.append(net.cost.cls.fn(outputs.outputs, outputs.targets))
 
     def __call__(self, net, epoch, row):
         return False

@@ -132,6 +132,9 @@ def critical_sample_ratio(net, X, y=None, alpha=0.25 / 255, beta=0.2 / 255, r=0.
     if X.shape[0] == 0:
         raise ValueError("critical_sample_ratio of no examples: X is empty")
     target = classes if y is None else np.asarray(y)
+    if target.ndim not in (1, 2) or target.shape[0] != X.shape[0]:
+        raise ValueError(f"y must hold one label (or target row) per example of X "
+                         f"({X.shape[0]}); got {describe(y)}")
     rng = np.random.default_rng(seed)
     lo, hi = X - r, X + r
     Xa = X.copy()

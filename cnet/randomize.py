@@ -54,6 +54,9 @@ def _labels(y, n_classes):
     if n_classes < 2:
         raise ValueError(f"there must be at least 2 classes to draw from; got n_classes = "
                          f"{n_classes}")
+    if y.dtype.kind in "iu" and n_classes - 1 > np.iinfo(y.dtype).max:
+        raise ValueError(f"labels of dtype {y.dtype} cannot hold class {n_classes - 1}: pass "
+                         f"y as a wider integer type (e.g. y.astype(np.int64))")
     if y.size and (y.min() < 0 or y.max() >= n_classes):
         raise ValueError(f"labels must lie in [0, {n_classes}); y holds values from "
                          f"{y.min()} to {y.max()}")
@@ -166,7 +169,9 @@ def gaussian_like(X, seed=None):
     dtype = X.dtype if X.dtype.kind == "f" else np.dtype(np.float64)
     mean = X.mean(dtype=np.float64)
     std = X.std(dtype=np.float64)
-    noise = _rng(seed).standard_normal(X.shape, dtype=dtype)  # drawn in place, no copy
-    noise *= dtype.type(std)
-    noise += dtype.type(mean)
-    return noise
+    # float32 and float64 are drawn as such (no copy); other floats (float16) in float64
+    draw = dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    noise = _rng(seed).standard_normal(X.shape, dtype=draw)
+    noise *= draw.type(std)
+    noise += draw.type(mean)
+    return noise.astype(dtype, copy=False)

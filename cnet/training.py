@@ -251,6 +251,11 @@ def train(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_threa
     if watchers:  # they see the network's outputs on the training data after each epoch
         targets, classes = _training_targets(net, T, labels)
         n_batches = -(-X.shape[0] // min(batch_size, X.shape[0]))
+        for cb in watchers:  # refused before any training, not after the first epoch
+            if classes is None and getattr(cb, "needs_labels", False):
+                raise ValueError(f"{type(cb).__name__} needs class labels (or one-hot "
+                                 f"targets) to measure the training accuracy; these targets "
+                                 f"are not classes")
     with net.parameters.in_use("training"):
         callbacks_begin(callbacks, net)
         for ep in sgd_epochs(net, X, T, labels, epochs=epochs, batch_size=batch_size, eta=eta,
@@ -269,14 +274,14 @@ def train(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_threa
             if watchers:
                 try:
                     A = net.forward(X, n_threads)
-                except KeyboardInterrupt:
+                    if classes is not None:
+                        row["train_accuracy"] = float(np.mean(labels_of(A) == classes))
+                    outputs = EpochOutputs(A, targets, classes, (ep.index + 1) * n_batches)
+                    for cb in watchers:
+                        cb.on_epoch_outputs(net, ep.index + 1, outputs)
+                except BaseException:  # Ctrl-C or a watcher's error: the epoch is undone
                     ep.undo()
                     raise
-                if classes is not None:
-                    row["train_accuracy"] = float(np.mean(labels_of(A) == classes))
-                outputs = EpochOutputs(A, targets, classes, (ep.index + 1) * n_batches)
-                for cb in watchers:
-                    cb.on_epoch_outputs(net, ep.index + 1, outputs)
             history.append(**row)
             if schedule is not None:
                 schedule.update(row)

@@ -151,10 +151,45 @@ def test_bad_thresholds(kw, match):
         callbacks.StopAtTrainAccuracy(**kw)
 
 
-def test_regression_targets_are_refused_clearly():
+def test_regression_targets_are_refused_before_training():
     X = np.random.default_rng(0).random((40, 3))
     T = np.random.default_rng(1).random((40, 2))
     net = cnet.Network([3, 4, 2], activation="tanh", output_activation="identity", seed=0)
+    before = [w.copy() for w in net.weights]
     for cb in (callbacks.StopAtTrainAccuracy(), callbacks.ExampleTracker()):
         with pytest.raises(ValueError, match="needs class labels"):
             net.fit(X, T, 1, 10, 0.1, callbacks=[cb])
+        for w, w0 in zip(net.weights, before):
+            np.testing.assert_array_equal(w, w0)  # no epoch trained
+
+
+def test_single_output_network_records_per_example_costs():
+    rng = np.random.default_rng(0)
+    X, y = rng.random((20, 4)), (np.arange(20) % 2)
+    net = cnet.Network([4, 3, 1], cost="cross_entropy", seed=0)
+    tracker = callbacks.ExampleTracker()
+    net.fit(X, y, 3, 5, 0.5, callbacks=[tracker])
+    assert tracker.costs.shape == (3, 20) and tracker.correct.shape == (3, 20)
+    a = net.forward(X)[:, 0]
+    np.testing.assert_allclose(tracker.costs[-1], -(y * np.log(a) + (1 - y) * np.log(1 - a)))
+    np.testing.assert_array_equal(tracker.correct[-1], (a > 0.5) == y)
+
+
+class _Interrupt:
+    def on_epoch_outputs(self, net, epoch, outputs):
+        if epoch == 2:
+            raise KeyboardInterrupt
+
+    def __call__(self, net, epoch, row):
+        return False
+
+
+def test_an_interrupt_in_the_extra_pass_undoes_the_epoch(small):
+    X, y = small
+    net, ref = _net(), _net()
+    tracker = callbacks.ExampleTracker()
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(X, y, 3, 10, 0.05, callbacks=[tracker, _Interrupt()], shuffle=False)
+    ref.fit(X, y, 1, 10, 0.05, shuffle=False)  # where the first epoch left it
+    for w, r in zip(net.weights, ref.weights):
+        np.testing.assert_array_equal(w, r)

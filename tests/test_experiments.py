@@ -125,6 +125,9 @@ def test_bad_input(tmp_path, capsys):
     assert "--data-dir" in err and "CNET_DATA_DIR" in err
     (tmp_path / "file").write_text("x")
     assert main(["experiment", "zhang", "--out", str(tmp_path / "file")]) == 2
+    assert main(["experiment", "choromanska", "--runs", "2", "--dataset", "sample",
+                 "--out", str(tmp_path)]) == 2
+    assert "at least 3" in capsys.readouterr().err
     with pytest.raises(ValueError, match="unknown experiment"):
         experiments.run("nope")
     with pytest.raises(ValueError, match="unknown data set"):

@@ -140,3 +140,11 @@ def test_critical_sample_ratio_bad_input(trained, kw, match):
     net, X = trained
     with pytest.raises(ValueError, match=match):
         memorization.critical_sample_ratio(net, X, **kw)
+
+
+def test_critical_sample_ratio_checks_y(trained):
+    net, X = trained
+    with pytest.raises(ValueError, match="one label .* per example of X"):
+        memorization.critical_sample_ratio(net, X, y=[0, 1])
+    with pytest.raises(ValueError):  # a label the network does not have
+        memorization.critical_sample_ratio(net, X[:3], y=[0, 1, 10], max_iter=1)

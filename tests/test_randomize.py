@@ -92,8 +92,10 @@ def test_gaussian_like_has_the_data_sets_mean_and_variance():
     assert abs(G.var() / X.var() - 1) < 4 * np.sqrt(2 / n)
     # one mean and one variance for all values: the columns are alike
     assert np.allclose(G.mean(axis=0), X.mean(), atol=5 * X.std() / np.sqrt(2000))
-    # integer images give float64 noise
+    # integer images give float64 noise, float16 stays float16
     assert randomize.gaussian_like((X * 50).astype(np.uint8), seed=1).dtype == np.float64
+    H = randomize.gaussian_like(X.astype(np.float16), seed=1)
+    assert H.dtype == np.float16 and abs(float(H.mean(dtype=np.float64)) - X.mean()) < 0.05
 
 
 def test_an_mlp_learns_shuffled_pixels_as_the_true_data():
@@ -135,6 +137,8 @@ def test_an_mlp_learns_shuffled_pixels_as_the_true_data():
     (lambda: randomize.random_pixels(np.zeros((0, 4))), ValueError, "is empty"),
     (lambda: randomize.gaussian_like(np.array([[1.0, np.nan]])), ValueError, "NaN"),
     (lambda: randomize.shuffle_pixels(np.array([["a", "b"]])), TypeError, "numbers"),
+    (lambda: randomize.corrupt_labels(np.arange(4, dtype=np.uint8), 1, n_classes=1000),
+     ValueError, "cannot hold class 999"),
 ])
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):

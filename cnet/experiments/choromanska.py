@@ -53,6 +53,9 @@ def run(train, test, quick=False, seed=0, n_jobs=1, out=None, log=print, **overr
     "summary": rows (one per width), "claims", "files"} (and writes
     choromanska_*.csv and choromanska_figures.png into ``out``)."""
     s = {**settings(quick), **overrides}
+    if s["runs"] < 3:
+        raise ValueError(f"runs must be at least 3 per width (a spread and a correlation "
+                         f"need them); got {s['runs']}")
     (X, y), (Xt, yt) = subset(*train, s["n_train"], seed), subset(*test, s["n_test"], seed)
     X, Xt = downsample(X), downsample(Xt)
     t_all = time.perf_counter()
