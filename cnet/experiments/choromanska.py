@@ -94,7 +94,7 @@ def check(summary):
                  ", ".join(f"n={r['width']}: {r['test_loss_std']:.4f}" for r in summary))
     r = [row["train_test_pearson_r"] for row in summary]
     claims.check("the correlation of training and test loss falls as the network grows",
-                 r[-1] < r[0],
+                 r[-1] < r[0] - 0.01,  # by more than a flat line's wobble
                  ", ".join(f"n={row['width']}: r={row['train_test_pearson_r']:.3f}"
                            for row in summary))
     return claims
