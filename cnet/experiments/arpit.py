@@ -145,8 +145,8 @@ def check(curves, capacity, regular, sensitivity):
     real_loss = lo["real_val_accuracy"] - hi["real_val_accuracy"]
     claims.check("dropout hinders fitting noise more than it hurts generalisation on real data",
                  noise_loss > real_loss + 0.05,
-                 f"dropout {hi['strength']:g}: randY training accuracy -{noise_loss:.3f}, "
-                 f"real validation accuracy -{real_loss:.3f}")
+                 f"dropout {hi['strength']:g}: randY training accuracy {-noise_loss:+.3f}, "
+                 f"real validation accuracy {-real_loss:+.3f}")
     claims.check("noise needs more capacity: randY is fitted better by wider networks",
                  capacity[-1]["randY_train_accuracy"] > capacity[0]["randY_train_accuracy"] + 0.1,
                  ", ".join(f"width {r['width']}: {r['randY_train_accuracy']:.3f}"
@@ -181,6 +181,8 @@ def write(result, out):
                    label="randY: training")
         ax[1].set(xscale="log", xlabel="hidden units per layer", ylabel="accuracy",
                   title="capacity")
+        ax[1].set_xticks([r["width"] for r in cap], [str(r["width"]) for r in cap])
+        ax[1].minorticks_off()
         ax[1].legend(fontsize=8)
         drop = [r for r in result["regularization"] if r["regularizer"] == "dropout"]
         ax[2].plot([r["strength"] for r in drop], [r["real_val_accuracy"] for r in drop], "o-",
