@@ -33,14 +33,22 @@ BUSY = "while True:\n    pass\n"
 
 
 def cpu_name():
+    """The CPU's model name with its family/model and widest vector extension
+    (a cloud host's model name alone, "AMD EPYC", does not tell Zen 3 from
+    Zen 4), and the kernel variant cnet picked."""
+    info = {}
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                key, _, value = line.partition(":")
+                info.setdefault(key.strip(), value.strip())
     except OSError:
-        pass
-    return platform.processor() or platform.machine()
+        return f"{platform.processor() or platform.machine()}; cnet kernels: " \
+               f"{cnet.config()['simd']}"
+    flags = info.get("flags", "").split()
+    isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    return (f"{info.get('model name', '?')} (family {info.get('cpu family', '?')} "
+            f"model {info.get('model', '?')}, {isa}); cnet kernels: {cnet.config()['simd']}")
 
 
 def data(rows):

@@ -29,7 +29,7 @@ os.environ["MKL_NUM_THREADS"] = "1"
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 
@@ -40,24 +40,10 @@ from sklearn.neural_network import MLPClassifier as SkMLP  # noqa: E402
 import cnet  # noqa: E402
 from cnet.sklearn import MLPClassifier  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from contention import cpu_name  # noqa: E402
+
 HIDDEN = (512, 512)
-
-
-def cpu():
-    """The CPU's model name, family/model and widest vector extension."""
-    info = {}
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                info.setdefault(key.strip(), value.strip())
-    except OSError:
-        return platform.processor() or platform.machine()
-    flags = info.get("flags", "").split()
-    isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
-    return (f"{info.get('model name', '?')} (family {info.get('cpu family', '?')} "
-            f"model {info.get('model', '?')}, {isa}), {os.cpu_count()} CPUs; "
-            f"cnet kernels: {cnet.config()['simd']}")
 
 
 def fit_both(X, y, Xt, yt, **params):
@@ -125,10 +111,11 @@ def main():
     if not os.environ.get("CNET_DATA_DIR"):
         ap.error("set CNET_DATA_DIR to the folder of real MNIST's IDX files")
     from sklearn import __version__ as skv
-    print(f"CPU: {cpu()}\nscikit-learn {skv}, NumPy {np.__version__}, 1 thread, "
+    print(f"CPU: {cpu_name()}, {os.cpu_count()} CPUs\nscikit-learn {skv}, "
+          f"NumPy {np.__version__}, 1 thread, "
           f"784-{'-'.join(map(str, HIDDEN))}-10 ReLU/softmax, float32", flush=True)
     (X, y), (Xt, yt), *_ = cnet.datasets.load_mnist(dtype="float32", download=False)
-    out = {"cpu": cpu(), "sklearn": skv, "date": time.strftime("%Y-%m-%d")}
+    out = {"cpu": cpu_name(), "sklearn": skv, "date": time.strftime("%Y-%m-%d")}
     if not args.skip_speed:
         print("speed: one epoch of MNIST (60,000 images)")
         out["speed"] = speed(X, y, Xt, yt, args.speed_rounds)

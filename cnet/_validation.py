@@ -228,6 +228,14 @@ def check_y(y, n_samples, n_out, dtype, name="y"):
     return None, np.ascontiguousarray(arr, dtype=np.intp)
 
 
+def one_hot_classes(T):
+    """The class of each row of targets T (n, n_out) if they are one-hot
+    rows, else None (targets of a regression)."""
+    if ((T == 0) | (T == 1)).all() and (T.sum(axis=1) == 1).all():
+        return labels_of(T)
+    return None
+
+
 def labels_of(outputs):
     """Class of each row of outputs (or targets): the argmax, or for a single
     output neuron, whether it exceeds 0.5."""

@@ -19,7 +19,9 @@ history)``, called once per fit/SGD call, at its start and at its normal end
 is run once over the training data (one compiled call) and ``outputs`` is a
 :data:`cnet.training.EpochOutputs` (the outputs, the targets, each
 example's class, the steps taken so far), called before the callbacks of
-that epoch; the history then has ``train_accuracy`` too.
+that epoch; the history then has ``train_accuracy`` too.  One that sets
+``needs_labels = True`` is refused (ValueError) before any training when
+the targets are not classes.
 """
 import math
 import numbers
@@ -303,10 +305,7 @@ class StopAtTrainAccuracy:
         self._steps = 0
 
     def on_epoch_outputs(self, net, epoch, outputs):
-        if outputs.labels is None:
-            raise ValueError("StopAtTrainAccuracy needs class labels (or one-hot targets) "
-                             "to measure the training accuracy")
-        self._steps = outputs.steps
+        self._steps = outputs.steps  # (labels: training refuses to start without them)
 
     def __call__(self, net, epoch, row):
         self._seconds += row["seconds"]
@@ -376,8 +375,6 @@ class ExampleTracker:
         self._correct, self._costs = [], []
 
     def on_epoch_outputs(self, net, epoch, outputs):
-        if outputs.labels is None:
-            raise ValueError("ExampleTracker needs class labels (or one-hot targets)")
         self._correct.append(labels_of(outputs.outputs) == outputs.labels)
         if self.keep_costs:
             # the cost class's fn: one value per row (net.cost.fn reads one

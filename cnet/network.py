@@ -32,6 +32,7 @@ from ._validation import (
     check_X,
     check_y,
     labels_of,
+    one_hot_classes,
 )
 from ._workspace import Workspace, sparse_input
 from .book._surface import BookMethods
@@ -447,7 +448,7 @@ class Network(BookMethods):
                              f"{max_weight_growth!r}")
         dropout = regularizers.dropout_rates(dropout, self.sizes)
         weights = regularizers.example_weights(
-            sample_weight, class_weight, labels if T is None else self._class_labels(T),
+            sample_weight, class_weight, labels if T is None else one_hot_classes(T),
             X.shape[0], self.sizes[-1])
         val = None
         if validation_data is not None:
@@ -478,13 +479,6 @@ class Network(BookMethods):
                   measure=measure if val is not None else None,
                   callbacks=printer + callbacks, history=history)
         return history
-
-    @staticmethod
-    def _class_labels(T):
-        """The classes of one-hot targets, or None for other targets."""
-        if ((T == 0) | (T == 1)).all() and (T.sum(axis=1) == 1).all():
-            return labels_of(T)
-        return None
 
     @staticmethod
     def _check_training(optimizer, schedule, l1):

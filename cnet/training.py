@@ -13,7 +13,7 @@ import numpy as np
 from ._dispatch import kernels
 from ._interrupts import deliver, watching
 from ._threads import network_flops, resolve_n_threads, threads_for_work
-from ._validation import check_decay, check_eta, describe, labels_of
+from ._validation import check_decay, check_eta, describe, labels_of, one_hot_classes
 from ._workspace import Workspace, sparse_input
 from .optimizers import SGD
 
@@ -304,10 +304,9 @@ def _training_targets(net, T, labels):
         if net.sizes[-1] == 1:
             return labels.astype(net.dtype)[:, None], labels
         return np.eye(net.sizes[-1], dtype=net.dtype)[labels], labels
-    binary = ((T == 0) | (T == 1)).all()
-    if binary and (T.shape[1] == 1 or (T.sum(axis=1) == 1).all()):
-        return T, labels_of(T)
-    return T, None
+    if T.shape[1] == 1:  # one 0/1 column: the class is the column
+        return T, labels_of(T) if ((T == 0) | (T == 1)).all() else None
+    return T, one_hot_classes(T)
 
 
 def sgd_step(net, X, T, labels, eta, decay):

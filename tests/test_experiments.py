@@ -58,6 +58,9 @@ def test_zhang_numbers_hold_together():
         table[("1x512", "true labels")]["test_accuracy"])
     assert 1 - bc[-1]["test_error"] == pytest.approx(
         table[("1x512", "random labels")]["test_accuracy"])
+    # the same fits, not new ones: a refit would not take the same wall time
+    assert bc[0]["seconds"] == table[("1x512", "true labels")]["seconds"]
+    assert bc[-1]["seconds"] == table[("1x512", "random labels")]["seconds"]
     assert {row["inputs"] for row in r["figure1a"]} == set(experiments.zhang.INPUTS)
     assert len(r["claims"].items) == 5
 

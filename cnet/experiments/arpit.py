@@ -16,6 +16,7 @@ with momentum 0.9 (rate 0.01, mini-batches of 128), for a fixed number of
 epochs.
 """
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -159,7 +160,6 @@ def check(curves, capacity, regular, sensitivity):
 
 
 def write(result, out):
-    from pathlib import Path
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     files = []

@@ -11,6 +11,7 @@ a Dask cluster through ``joblib.parallel_config``) spreads them out with
 the same numbers.
 """
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -101,7 +102,6 @@ def check(summary):
 
 
 def write(result, out):
-    from pathlib import Path
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     files = [out / "choromanska_runs.csv", out / "choromanska_summary.csv"]

@@ -15,6 +15,7 @@ epoch; on MNIST that decay stops random labels short of fitting (measured:
 kept constant here by default (``run(..., gamma=0.95)`` restores the decay).
 """
 import time
+from pathlib import Path
 
 from .. import callbacks, optimizers, randomize, schedules
 from ..network import Network
@@ -163,7 +164,6 @@ def check(table, corrupted, s):
 
 
 def write(result, out):
-    from pathlib import Path
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     files = [out / "zhang_table1.csv", out / "zhang_figure1a.csv", out / "zhang_figure1bc.csv"]
