@@ -82,8 +82,9 @@ class Optimizer:
         Mini-batch steps taken (Adam's bias corrections count them).
     state : list of tuple or None
         Per layer, the state arrays for W and for b in the kernels' layout
-        (W^T padded, as cnet/_params.py stores W), allocated when first
-        used on a network.
+        (W^T's padded shape, as cnet/_params.py stores W, but each block of
+        rows stored tile by tile: cnet._workspace.state_from_kernels gives
+        it laid out like W^T), allocated when first used on a network.
     """
 
     name = None

@@ -267,13 +267,14 @@ static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, in
  * the panels never need packing again within a call. */                            \
 static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows,        \
         ptrdiff_t a_ks, int mr, const T *b, ptrdiff_t b_ks, T *w, ptrdiff_t ld,     \
-        T decay, T scale, T *wp, const cnet_step *st, T *s1, T *s2, const int *list) { \
+        T decay, T scale, T *wp, const cnet_step *st, T *s1, T *s2, ptrdiff_t sld,    \
+        const int *list) {  /* sld: the state's row stride (its tile order) */      \
     /* W is large and each tile of it is touched once per mini-batch: fetch it     \
      * now so that the read-modify-write at the end does not wait for memory. */   \
     for (int r = 0; r < mr; r++) {                                                   \
         cnet_prefetch_w(w + r * ld, 2 * NV * sizeof(T));                             \
-        if (s1) cnet_prefetch_w(s1 + r * ld, 2 * NV * sizeof(T));                    \
-        if (s2) cnet_prefetch_w(s2 + r * ld, 2 * NV * sizeof(T));                    \
+        if (s1) cnet_prefetch_w(s1 + r * sld, 2 * NV * sizeof(T));                    \
+        if (s2) cnet_prefetch_w(s2 + r * sld, 2 * NV * sizeof(T));                    \
     }                                                                                \
     CNET_ACC_BEGIN(T, V, NV, (const T *)0, 0)                                        \
     if (list) { /* the steps list[0 .. k) only (CNET_ACC_LOOP_LIST) */               \
@@ -373,13 +374,14 @@ static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, in
 }                                                                                    \
 static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows,        \
         ptrdiff_t a_ks, int mr, const T *b, ptrdiff_t b_ks, T *w, ptrdiff_t ld,     \
-        T decay, T scale, T *wp, const cnet_step *st, T *s1, T *s2, const int *list) { \
+        T decay, T scale, T *wp, const cnet_step *st, T *s1, T *s2, ptrdiff_t sld,    \
+        const int *list) {                                                           \
     T tile[CNET_MR * NR];                                                            \
     cnet_tile_rows_##SUF(k, rows, a_ks, mr, b, b_ks, tile, list);                    \
     if (st) {                                                                        \
         for (int r = 0; r < mr; r++)                                                 \
-            cnet_opt_##SUF(st, 1, NR, tile + NR * r, w + r * ld, s1 ? s1 + r * ld : NULL, \
-                           s2 ? s2 + r * ld : NULL, wp ? wp + r * NR : NULL);        \
+            cnet_opt_##SUF(st, 1, NR, tile + NR * r, w + r * ld, s1 ? s1 + r * sld : NULL, \
+                           s2 ? s2 + r * sld : NULL, wp ? wp + r * NR : NULL);        \
         return;                                                                      \
     }                                                                                \
     for (int r = 0; r < mr; r++)                                                     \

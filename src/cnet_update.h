@@ -1,8 +1,8 @@
 /*
  * cnet_update.h -- the epilogue of the weight update: what the register
  * tile of sums sum_s delta[s, j] in[s, i] becomes in W.  Included by
- * cnet_tile.h inside cnet_update_rows_*, which defines w, ld, wp, decay and
- * scale for these macros.
+ * cnet_tile.h inside cnet_update_rows_*, which defines w, ld, wp, decay,
+ * scale, st, s1, s2 and sld for these macros.
  *
  * Plain SGD (Nielsen's, with L2 as the decay factor):
  *     w := decay w - scale x,   scale = eta / m,  decay = 1 - eta lmbda / n
@@ -37,8 +37,9 @@
 /* ---- optimizers ------------------------------------------------------------
  * Every other rule takes the parameter's mean gradient over the mini-batch,
  * g = x / m, plus for a weight (not a bias) the regularisers' terms
- * (l2 w + l1 sign(w)), and then its own step, with its state s1, s2 (arrays
- * shaped like W, one value per parameter).  The formulas are PyTorch's
+ * (l2 w + l1 sign(w)), and then its own step, with its state s1, s2 (one
+ * value per parameter; a tile's rows sld apart, in the tile order of
+ * kernels_phases.pxi's _update_phase).  The formulas are PyTorch's
  * (torch.optim), computed as it computes them; cnet/optimizers.py holds the
  * same rules in NumPy (the reference the tests hold these to), and sets the
  * kinds and the fields of cnet_step.  Each parameter's update reads and
@@ -234,10 +235,10 @@ CNET_DEFINE_OPT_V(f64, double, cnet_vd, cnet_vdi, CNET_VBYTES / 8, sqrt)
 /* The optimizer's step for the two vectors of row r of the update's tile, for
  * the rule KIND (a constant: cnet_tile.h picks the rule once per tile). */
 #define CNET_STORE_OPT(NR, NV, SUF, KIND, r, x0, x1)                                 \
-    { cnet_opt_v_##SUF(st, KIND, x0, w + (r) * ld, s1 ? s1 + (r) * ld : NULL,        \
-                       s2 ? s2 + (r) * ld : NULL, wp ? wp + (r) * NR : NULL);        \
-      cnet_opt_v_##SUF(st, KIND, x1, w + (r) * ld + NV, s1 ? s1 + (r) * ld + NV : NULL, \
-                       s2 ? s2 + (r) * ld + NV : NULL, wp ? wp + (r) * NR + NV : NULL); }
+    { cnet_opt_v_##SUF(st, KIND, x0, w + (r) * ld, s1 ? s1 + (r) * sld : NULL,        \
+                       s2 ? s2 + (r) * sld : NULL, wp ? wp + (r) * NR : NULL);        \
+      cnet_opt_v_##SUF(st, KIND, x1, w + (r) * ld + NV, s1 ? s1 + (r) * sld + NV : NULL, \
+                       s2 ? s2 + (r) * sld + NV : NULL, wp ? wp + (r) * NR + NV : NULL); }
 #define CNET_STORE_SGD_OPT_f32(r, x0, x1)                                            \
     CNET_STORE_OPT(CNET_NR_F32, CNET_VBYTES / 4, f32, CNET_OPT_SGD, r, x0, x1)
 #define CNET_STORE_MOMENTUM_f32(r, x0, x1)                                           \

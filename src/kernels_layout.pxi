@@ -79,11 +79,13 @@ cdef extern from "cnet_tile.h":
     void cnet_update_rows_f32(Py_ssize_t k, const float **rows, Py_ssize_t a_ks, int mr,
                               const float *b, Py_ssize_t b_ks, float *w, Py_ssize_t ld,
                               float decay, float scale, float *wp, const cnet_step *st,
-                              float *s1, float *s2, const int *lst) noexcept nogil
+                              float *s1, float *s2, Py_ssize_t sld,
+                              const int *lst) noexcept nogil
     void cnet_update_rows_f64(Py_ssize_t k, const double **rows, Py_ssize_t a_ks, int mr,
                               const double *b, Py_ssize_t b_ks, double *w, Py_ssize_t ld,
                               double decay, double scale, double *wp, const cnet_step *st,
-                              double *s1, double *s2, const int *lst) noexcept nogil
+                              double *s1, double *s2, Py_ssize_t sld,
+                              const int *lst) noexcept nogil
     void cnet_backprop_rows_f32(Py_ssize_t k, const float **rows, int mr,
                                 const float *b, Py_ssize_t b_ks, const float *a,
                                 Py_ssize_t a_ld, int act, float *dt,
@@ -144,7 +146,7 @@ cdef struct Layer:
     void *GT         # (n_in, ld_m): sigma'(z) of the input units times their
                      # dropout factor, which delta propagation through this
                      # layer multiplies by (written by the dropout phase)
-    void *S1         # the optimizer's state for W, shaped like W (or NULL)
+    void *S1         # the optimizer's state for W, W's size in tile order (or NULL)
     void *S2
     void *Sb1        # ... and for b, shaped like b
     void *Sb2
@@ -271,13 +273,13 @@ cdef inline void _update_rows(Py_ssize_t k, const floating **rows, Py_ssize_t a_
                               const floating *b, Py_ssize_t b_ks, floating *w,
                               Py_ssize_t ld, floating decay, floating scale,
                               floating *wp, const cnet_step *st, floating *s1,
-                              floating *s2, const int *lst) noexcept nogil:
+                              floating *s2, Py_ssize_t sld, const int *lst) noexcept nogil:
     if floating is float:
         cnet_update_rows_f32(k, rows, a_ks, mr, b, b_ks, w, ld, decay, scale, wp, st, s1, s2,
-                             lst)
+                             sld, lst)
     else:
         cnet_update_rows_f64(k, rows, a_ks, mr, b, b_ks, w, ld, decay, scale, wp, st, s1, s2,
-                             lst)
+                             sld, lst)
 
 
 cdef inline void _opt(const cnet_step *st, int weight, int n, const floating *x, floating *w,

@@ -346,8 +346,11 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
 
     With an optimizer (bt.step.kind not CNET_OPT_PLAIN, training only), W
     and b take its rule instead (cnet_update.h), from the same sums and with
-    the layer's state arrays L.S1, L.S2 (shaped like W) and L.Sb1, L.Sb2
-    (like b)."""
+    the layer's state arrays L.S1, L.S2 (W's size) and L.Sb1, L.Sb2 (like
+    b).  S1 and S2 hold each tile's mr x nr values together, the tiles of a
+    row block one after another (at i0 * ld + jb * mr * nr: the walk's
+    order), so that the state streams in sequence and not as mr rows far
+    apart (cnet/_workspace.py converts for saving)."""
     cdef int nr = _nr(<floating *> NULL)
     cdef const cnet_step *st = &bt.step if bt.step.kind != CNET_OPT_PLAIN else NULL
     cdef floating *dummy = NULL
@@ -425,13 +428,13 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
                 _update_rows(lst[0], rows, a_ks, mr, D + jb * L.m_cap * nr, nr,
                              W_out + i0 * ld + j0, ld, decay, scale,
                              Wp + (jb * n_in + i0) * nr if Wp != NULL else NULL, st,
-                             _at(L.S1, i0 * ld + j0, dummy), _at(L.S2, i0 * ld + j0, dummy),
-                             lst + 1)
+                             _at(L.S1, i0 * ld + jb * mr * nr, dummy),
+                             _at(L.S2, i0 * ld + jb * mr * nr, dummy), nr, lst + 1)
         else:
             _update_rows(m, rows, a_ks, mr, D + jb * L.m_cap * nr, nr, W_out + i0 * ld + j0,
                          ld, decay, scale, Wp + (jb * n_in + i0) * nr if Wp != NULL else NULL,
-                         st, _at(L.S1, i0 * ld + j0, dummy), _at(L.S2, i0 * ld + j0, dummy),
-                         NULL)
+                         st, _at(L.S1, i0 * ld + jb * mr * nr, dummy),
+                         _at(L.S2, i0 * ld + jb * mr * nr, dummy), nr, NULL)
         if ib == 0:  # the owner of a column block's first tile owns its biases
             nc = min(<Py_ssize_t> nr, n_out - j0)
             for c in range(nc):

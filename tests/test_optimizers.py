@@ -109,6 +109,40 @@ def test_every_optimizer_matches_its_numpy_reference(name, net_kw, dtype, rtol):
     assert not np.allclose(net.weights[0], start.weights[0])  # it trained
 
 
+# float32: RMSprop's g / (sqrt(v) + eps) magnifies rounding where v is small
+@pytest.mark.parametrize("dtype, rtol", [("float64", 1e-11), ("float32", 2e-4)])
+@pytest.mark.parametrize("name", ["momentum", "adam", "rmsprop+momentum"])
+def test_the_state_in_tile_order_is_the_references_state(name, dtype, rtol):
+    """The kernels keep the state of W tile by tile (cnet/_workspace.py):
+    13 inputs make row blocks of 6, 6 and 1, and 40 outputs more than one
+    tile column, so a slot put in the wrong place would show here."""
+    from cnet._workspace import state_from_kernels
+    X, y = data(n=30, n_in=13, n_out=3, seed=4)
+    sizes, kw = [13, 40, 3], dict(activation="tanh", output_activation="softmax",
+                                  cost="log_likelihood")
+    net = cnet.Network(sizes, dtype=dtype, seed=5, **kw)
+    orders = recording(net)
+    opt = OPTIMIZERS[name]()
+    net.fit(X, y, 2, 10, ETA[name], lmbda=0.3, optimizer=opt, n_threads=1)
+    ref = cnet.Network(sizes, dtype=dtype, seed=5, **kw)
+    weights = [w.copy() for w in ref.weights]
+    biases = [b.ravel().copy() for b in ref.biases]
+    state = {}
+    for order in orders:
+        reference.optimizer_epoch(OPTIMIZERS[name](), state, weights, biases,
+                                  ["tanh", "softmax"], ref.cost.name, X.astype(dtype),
+                                  np.eye(3, dtype=dtype)[y], order, 10, ETA[name], 0.3, 0.0)
+    close(net.weights, weights, rtol)
+    n = len(sizes) - 1
+    for l, n_out in enumerate(sizes[1:]):
+        for k in range(opt.n_slots):
+            got = state_from_kernels(opt.state[l][k])
+            want = state[("W", l)][k]
+            close([got[:, :n_out].T], [want], rtol)
+            assert not got[:, n_out:].any()  # the padding's state stays 0
+            close([opt.state[n + l][k][:n_out]], [state[("b", l)][k]], rtol)
+
+
 @pytest.mark.parametrize("schedule", list(SCHEDULES))
 @pytest.mark.parametrize("name", ["momentum", "adam", "rmsprop"])
 def test_every_optimizer_with_every_schedule_matches_the_reference(name, schedule):
