@@ -65,6 +65,38 @@ def test_zhang_numbers_hold_together():
     assert len(r["claims"].items) == 5
 
 
+def test_zhang_noise_runs_stop_at_their_own_threshold():
+    """Runs on noise stop at noise_threshold, true labels at threshold; the
+    time to fit is the first epoch at fit_level; weight decay has its cap."""
+    (X, y), (Xt, yt) = experiments.load("sample")
+    r = experiments.zhang.run((X, y), (Xt, yt), quick=True, n_train=200, n_test=300,
+                              max_epochs=40, wd_max_epochs=2, threshold=1.0,
+                              noise_threshold=0.3, fit_level=0.3, log=lambda *a: None)
+    table = {(row["model"], row["labels"]): row for row in r["table1"]}
+    steps = -(-200 // 128)
+    for arch in ("1x512", "3x512"):
+        rand = table[(arch, "random labels")]
+        assert rand["fitted"] and 0.3 <= rand["train_accuracy"] < 1.0
+        assert table[(arch, "true labels, weight decay")]["epochs"] <= 2
+    bc = r["figure1bc"]
+    assert bc[-1]["steps_to_fit"] == table[("1x512", "random labels")]["epochs"] * steps
+    # true labels pass 0.3 long before they fit (and go on to 100%)
+    assert bc[0]["steps_to_fit"] < table[("1x512", "true labels")]["epochs"] * steps
+
+
+def test_zhang_in_parallel_processes_gives_the_same_numbers():
+    pytest.importorskip("joblib")
+    (X, y), (Xt, yt) = experiments.load("sample")
+    kw = dict(quick=True, n_train=100, n_test=100, max_epochs=2, log=lambda *a: None)
+    one = experiments.zhang.run((X, y), (Xt, yt), **kw)
+    two = experiments.zhang.run((X, y), (Xt, yt), n_jobs=2, **kw)
+    for part in ("table1", "figure1bc"):
+        for a, b in zip(one[part], two[part]):
+            np.testing.assert_equal({k: v for k, v in a.items() if k != "seconds"},
+                                    {k: v for k, v in b.items() if k != "seconds"})
+    assert one["figure1a"] == two["figure1a"]
+
+
 def test_downsample_is_an_area_average():
     rng = np.random.default_rng(0)
     X = rng.random((4, 784))
@@ -117,6 +149,8 @@ def test_bad_input(tmp_path, capsys):
     assert e.value.code == 2
     assert main(["experiment", "zhang", "--runs", "5", "--out", str(tmp_path)]) == 2
     assert "choromanska" in capsys.readouterr().err
+    assert main(["experiment", "arpit", "--jobs", "2", "--out", str(tmp_path)]) == 2
+    assert "zhang and choromanska" in capsys.readouterr().err
     assert main(["experiment", "choromanska", "--dataset", "cifar10",
                  "--out", str(tmp_path)]) == 2
     assert "28x28" in capsys.readouterr().err

@@ -28,7 +28,8 @@ def add(sub):
     p.add_argument("--runs", type=positive_int, metavar="R",
                    help="choromanska: seeded runs per width (default 100; 12 with --quick)")
     p.add_argument("--jobs", type=int, default=1, metavar="N",
-                   help="choromanska: runs in parallel processes (joblib; -1: all cores)")
+                   help="zhang, choromanska: runs in parallel processes, one thread each "
+                        "(joblib; -1: all cores)")
     p.set_defaults(run=run, parser=p)
 
 
@@ -38,12 +39,14 @@ def run(args):
     if args.seed < 0:
         raise CommandError("--seed must be >= 0", status=2)
     extra = {}
-    if args.name == "choromanska":
+    if args.name in ("zhang", "choromanska"):
         extra["n_jobs"] = args.jobs
-        if args.runs is not None:
-            extra["runs"] = args.runs
-    elif args.runs is not None or args.jobs != 1:
-        raise CommandError("--runs and --jobs are the choromanska experiment's", status=2)
+    elif args.jobs != 1:
+        raise CommandError("--jobs is for the zhang and choromanska experiments", status=2)
+    if args.name == "choromanska" and args.runs is not None:
+        extra["runs"] = args.runs
+    elif args.runs is not None:
+        raise CommandError("--runs is the choromanska experiment's", status=2)
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise CommandError(f"--out {args.out} is a file, not a folder", status=2)
     print(f"cnet experiment {args.name} on {args.dataset}"
