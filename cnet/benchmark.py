@@ -13,8 +13,9 @@ CNET_DATA_DIR, else the shipped sample tiled to 50,000 rows):
 * inference: forward of 10,000 x 784 through 784-512-512-10, float32.
 
 Implementations: cnet float32 / float64, the per-example NumPy algorithm of
-network.py and plain vectorized NumPy (cnet/reference.py), and PyTorch and
-scikit-learn when installed (optional; never cnet dependencies).  Everything
+network.py and plain vectorized NumPy (cnet/reference.py), and PyTorch,
+scikit-learn and JAX (its whole epoch compiled: jit of a lax.scan) when
+installed (optional; never cnet dependencies).  Everything
 runs on 1 thread (threadpoolctl limits the BLAS of NumPy, PyTorch and
 scikit-learn), then cnet again on 2 threads.  Each row gives seconds per epoch
 as the median over the timed epochs with min and max, and the arithmetic rate
@@ -221,6 +222,67 @@ def torch_job(job, X, y, kind, optimizer="sgd", eta=None):
     return run
 
 
+def jax_job(job, X, y, kind):
+    """JAX's strongest form: the whole epoch one compiled function (``jit``
+    of a ``lax.scan`` over the mini-batches, the batches gathered inside),
+    plain SGD, float32.  The last partial mini-batch is left out (a scan
+    takes equal steps): 50,000 / 128 drops 80 examples of the big job's
+    epoch, 0.2% of its work.  XLA's CPU threads follow XLA_FLAGS; set
+    before JAX loads, as the suite does (one thread)."""
+    import jax
+    import jax.numpy as jnp
+    sizes, m = job["sizes"], job["batch"]
+    eta = np.float32(job["eta"])
+    key = jax.random.PRNGKey(0)
+    params = []
+    for i, o in zip(sizes[:-1], sizes[1:]):
+        key, k = jax.random.split(key)
+        std = 1.0 / np.sqrt(i) if kind == "book" else np.sqrt(2.0 / i)
+        params.append((jax.random.normal(k, (i, o), jnp.float32) * std,
+                       jnp.zeros((o,), jnp.float32)))
+    Xj = jnp.asarray(np.ascontiguousarray(X, dtype=np.float32))
+    Yj = jax.nn.one_hot(jnp.asarray(y), sizes[-1], dtype=jnp.float32)
+    n = X.shape[0]
+    steps = n // m
+
+    def loss(ps, xb, yb):
+        a = xb
+        for l, (W, b) in enumerate(ps):
+            z = a @ W + b
+            last = l == len(ps) - 1
+            a = jax.nn.sigmoid(z) if kind == "book" else (z if last else jax.nn.relu(z))
+        if kind == "book":
+            return 0.5 * jnp.sum((a - yb) ** 2) / xb.shape[0]
+        return -jnp.sum(yb * jax.nn.log_softmax(a)) / xb.shape[0]
+
+    @jax.jit
+    def epoch(ps, order):
+        def step(ps, idx):
+            g = jax.grad(loss)(ps, Xj[idx], Yj[idx])
+            return jax.tree_util.tree_map(lambda p, d: p - eta * d, ps, g), None
+        ps, _ = jax.lax.scan(step, ps, order[:steps * m].reshape(steps, m))
+        return ps
+
+    rng = np.random.default_rng(0)
+    state = {"params": params}
+
+    def run():
+        order = jnp.asarray(rng.permutation(n).astype(np.int32))
+        state["params"] = jax.block_until_ready(epoch(state["params"], order))
+        return state["params"]
+    return run
+
+
+def pin_jax_threads(n=1):
+    """XLA's CPU threads: set before JAX is imported (it reads XLA_FLAGS once)."""
+    if "jax" not in sys.modules:
+        flags = os.environ.get("XLA_FLAGS", "")
+        if "intra_op_parallelism_threads" not in flags:
+            os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen="
+                                       f"{'true' if n > 1 else 'false'} "
+                                       f"intra_op_parallelism_threads={n}").strip()
+
+
 def sklearn_job(job, X, y, dtype, kind):
     from sklearn.neural_network import MLPClassifier
     clf = MLPClassifier(hidden_layer_sizes=tuple(job["sizes"][1:-1]),
@@ -251,7 +313,7 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true",
                    help="3 timed epochs, 1 for the slow baselines")
     p.add_argument("--jobs", default="book,big,inference")
-    p.add_argument("--no-peers", action="store_true", help="skip PyTorch and scikit-learn")
+    p.add_argument("--no-peers", action="store_true", help="skip PyTorch, scikit-learn and JAX")
     p.add_argument("--json", help="also write the results here")
     args = p.parse_args(argv)
     epochs = 3 if args.quick else args.epochs
@@ -323,6 +385,9 @@ def main(argv=None):
     peers = not args.no_peers
     have_torch = peers and available("torch")
     have_sklearn = peers and available("sklearn")
+    if peers:
+        pin_jax_threads(1)
+    have_jax = peers and available("jax")
 
     ratios = {}
     if "book" in jobs:
@@ -350,6 +415,9 @@ def main(argv=None):
         if have_sklearn:
             impls.append(("scikit-learn MLP sgd float32",
                           sklearn_job(BOOK, X, y, np.float32, "book"), 1, "float32", slow_epochs))
+        if have_jax:
+            impls.append(("JAX jit + scan epoch float32", jax_job(BOOK, X, y, "book"), 1,
+                          "float32", epochs))
         med = measure("book", flops, impls, epochs)
         c32, c64 = med["cnet float32"], med["cnet float64"]
         ratios["book"] = {
@@ -362,6 +430,8 @@ def main(argv=None):
             ratios["book"]["cnet32 vs PyTorch"] = med["PyTorch float32"] / c32
         if have_sklearn:
             ratios["book"]["cnet32 vs scikit-learn"] = med["scikit-learn MLP sgd float32"] / c32
+        if have_jax:
+            ratios["book"]["cnet32 vs JAX"] = med["JAX jit + scan epoch float32"] / c32
 
     if "big" in jobs:
         flops = epoch_flops(BIG["sizes"], X.shape[0])
@@ -383,11 +453,16 @@ def main(argv=None):
             impls.append(("scikit-learn MLP sgd float32",
                           sklearn_job(BIG, X, y, np.float32, "big"), 1, "float32",
                           min(big_epochs, slow_epochs)))
+        if have_jax:
+            impls.append(("JAX jit + scan epoch float32", jax_job(BIG, X, y, "big"), 1,
+                          "float32", big_epochs))
         med = measure("big", flops, impls, big_epochs)
         ratios["big"] = {"cnet vs NumPy vectorized": med["NumPy vectorized float32"]
                          / med["cnet float32"]}
         if have_torch:
             ratios["big"]["cnet vs PyTorch"] = med["PyTorch float32"] / med["cnet float32"]
+        if have_jax:
+            ratios["big"]["cnet vs JAX"] = med["JAX jit + scan epoch float32"] / med["cnet float32"]
         print("  cnet on 1 and 2 threads (a calm machine: 2-thread GEMM probe >= 180 GFLOP/s)")
         med2 = measure("big", flops, [
             ("cnet float32, 1 thread", cnet_job(BIG, X, y, "float32", 1, **kw), 1, "float32",
