@@ -78,6 +78,8 @@ def _tile_offsets(n_in, ld, dtype):
     rows at a stride of ld (measured, 784-512-512-10 at m = 128 with
     momentum: about 5% off the epoch on Zen 3)."""
     nr = tile_width(dtype)
+    if ld % nr:
+        raise ValueError(f"a state of width {ld} is not in tiles of {nr} columns")
     i = np.arange(n_in)[:, None]
     j = np.arange(ld)[None, :]
     i0 = i - i % MR
@@ -93,6 +95,8 @@ def state_from_kernels(S):
 
 def state_to_kernels(A, S):
     """Store A, laid out like W^T (n_in, ld), into S in the kernels' tile order."""
+    if not S.flags.c_contiguous:  # reshape would copy, and the store be lost
+        raise ValueError("state_to_kernels needs a C-contiguous state array")
     S.reshape(-1)[_tile_offsets(*S.shape, S.dtype)] = A
 
 

@@ -280,37 +280,33 @@ def one_core():
 
     XLA's CPU runtime ignores XLA_FLAGS' thread settings in recent JAX
     (measured, JAX 0.10: 3.2 s of CPU in a 1.7 s epoch); its maintainers'
-    advice is the affinity mask (jax-ml/jax#1539).  The mask of every
-    thread, XLA's pool included, is set and then given back, so the rows of
-    cnet on 2 threads in the same run keep both cores."""
+    advice is the affinity mask (jax-ml/jax#1539).  Each thread's mask, XLA's
+    pool included, is set and then given back (threads born inside get the
+    process's), so the rows of cnet on 2 threads in the same run keep both
+    cores."""
     if not hasattr(os, "sched_setaffinity"):
         yield
         return
     saved = os.sched_getaffinity(0)
-    tasks = [int(t) for t in os.listdir("/proc/self/task")]
 
-    def pin(cpus):
-        for tid in tasks:
-            try:
-                os.sched_setaffinity(tid, cpus)
-            except OSError:  # a thread that has ended
-                pass
-    pin({min(saved)})
+    def tasks():
+        return [int(t) for t in os.listdir("/proc/self/task")]
+
+    masks = {}
+    for tid in tasks():
+        try:
+            masks[tid] = os.sched_getaffinity(tid)
+            os.sched_setaffinity(tid, {min(saved)})
+        except OSError:  # a thread that has ended
+            pass
     try:
         yield
     finally:
-        pin(saved)
-
-
-def pin_jax_threads(n=1):
-    """XLA's CPU thread flags, set before JAX is imported (it reads XLA_FLAGS
-    once).  Older JAX obeys them; for recent JAX, one_core does the pinning."""
-    if "jax" not in sys.modules:
-        flags = os.environ.get("XLA_FLAGS", "")
-        if "intra_op_parallelism_threads" not in flags:
-            os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen="
-                                       f"{'true' if n > 1 else 'false'} "
-                                       f"intra_op_parallelism_threads={n}").strip()
+        for tid in tasks():
+            try:
+                os.sched_setaffinity(tid, masks.get(tid, saved))
+            except OSError:
+                pass
 
 
 def sklearn_job(job, X, y, dtype, kind):
@@ -415,8 +411,6 @@ def main(argv=None):
     peers = not args.no_peers
     have_torch = peers and available("torch")
     have_sklearn = peers and available("sklearn")
-    if peers:
-        pin_jax_threads(1)
     have_jax = peers and available("jax")
 
     ratios = {}

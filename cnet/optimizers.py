@@ -38,6 +38,7 @@ import numbers
 import numpy as np
 
 from ._validation import describe
+from ._workspace import padded, state_from_kernels, state_to_kernels
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "resolve"]
 
@@ -131,6 +132,41 @@ class Optimizer:
             pad = (None,) * (2 - self.n_slots)
             out.append(tuple(w_state) + pad + tuple(b_state) + pad)
         return out
+
+    # Pickling keeps the state in W's layout (n_in, n_out) and b's (n_out,):
+    # the kernels' tile order and padding depend on the build that runs them
+    # (cnet/_workspace.py), and an optimizer may be unpickled under another.
+    def __getstate__(self):
+        d = dict(self.__dict__)
+        if self.state is not None:
+            sizes = self._shape[0]
+            n = len(sizes) - 1
+            d["state"] = [tuple(state_from_kernels(a)[:, :sizes[l % n + 1]] if l < n
+                                else a[:sizes[l % n + 1]].copy() for a in slots)
+                          for l, slots in enumerate(self.state)]
+        return d
+
+    def __setstate__(self, d):
+        self.__dict__.update(d)
+        if self.state is not None:
+            sizes = self._shape[0]
+            n = len(sizes) - 1
+            state = []
+            for l, slots in enumerate(self.state):
+                n_out = sizes[l % n + 1]
+                out = []
+                for a in slots:
+                    if l < n:
+                        public = np.zeros((a.shape[0], padded(n_out)), dtype=a.dtype)
+                        public[:, :n_out] = a
+                        S = np.zeros_like(public)
+                        state_to_kernels(public, S)
+                    else:
+                        S = np.zeros(padded(n_out), dtype=a.dtype)
+                        S[:n_out] = a
+                    out.append(S)
+                state.append(tuple(out))
+            self.state = state
 
     def reset(self):
         """Forget the state and the step count (to train another network)."""

@@ -91,6 +91,7 @@ def test_zhang_in_parallel_processes_gives_the_same_numbers():
     one = experiments.zhang.run((X, y), (Xt, yt), **kw)
     two = experiments.zhang.run((X, y), (Xt, yt), n_jobs=2, **kw)
     for part in ("table1", "figure1bc"):
+        assert len(one[part]) == len(two[part]) == {"table1": 6, "figure1bc": 6}[part]
         for a, b in zip(one[part], two[part]):
             np.testing.assert_equal({k: v for k, v in a.items() if k != "seconds"},
                                     {k: v for k, v in b.items() if k != "seconds"})

@@ -87,6 +87,10 @@ def run(train, test, quick=False, seed=0, n_threads=None, n_jobs=1, out=None, lo
     zhang_figure1.png there.  n_jobs != 1 runs each part's fits in that many
     processes (joblib), each on one thread; the numbers are the same."""
     s = {**settings(quick), **overrides}
+    if s["fit_level"] > min(s["threshold"], s["noise_threshold"]):
+        raise ValueError(f"fit_level ({s['fit_level']}) must not exceed threshold "
+                         f"({s['threshold']}) or noise_threshold ({s['noise_threshold']}): "
+                         f"runs stop there")
     (X, y), (Xt, yt) = subset(*train, s["n_train"], seed), subset(*test, s["n_test"], seed)
     if X.shape[1] == 3072:  # CIFAR-10: the paper's crop and whitening
         X, Xt = zhang_cifar(X), zhang_cifar(Xt)
