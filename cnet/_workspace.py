@@ -87,17 +87,20 @@ def _tile_offsets(n_in, ld, dtype):
     return i0 * ld + (j // nr) * mr * nr + (i % MR) * nr + j % nr
 
 
-def state_from_kernels(S):
+def state_from_kernels(S, n_out=None):
     """An optimizer's state for W, (n_in, ld) in the kernels' tile order, as
-    an array laid out like W^T (row i, column j)."""
-    return S.reshape(-1)[_tile_offsets(*S.shape, S.dtype)]
+    an array laid out like W^T (row i, column j): its first n_out columns
+    (all ld by default)."""
+    return S.reshape(-1)[_tile_offsets(*S.shape, S.dtype)[:, :n_out]]
 
 
 def state_to_kernels(A, S):
-    """Store A, laid out like W^T (n_in, ld), into S in the kernels' tile order."""
+    """Store A, laid out like W^T (n_in rows, at most ld columns; the
+    padding columns beyond get 0), into S in the kernels' tile order."""
     if not S.flags.c_contiguous:  # reshape would copy, and the store be lost
         raise ValueError("state_to_kernels needs a C-contiguous state array")
-    S.reshape(-1)[_tile_offsets(*S.shape, S.dtype)] = A
+    S[...] = 0
+    S.reshape(-1)[_tile_offsets(*S.shape, S.dtype)[:, :A.shape[1]]] = A
 
 
 class Workspace:

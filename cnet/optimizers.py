@@ -139,31 +139,26 @@ class Optimizer:
     def __getstate__(self):
         d = dict(self.__dict__)
         if self.state is not None:
-            sizes = self._shape[0]
-            n = len(sizes) - 1
-            d["state"] = [tuple(state_from_kernels(a)[:, :sizes[l % n + 1]] if l < n
-                                else a[:sizes[l % n + 1]].copy() for a in slots)
-                          for l, slots in enumerate(self.state)]
+            n_outs = self._shape[0][1:] * 2  # W's layers, then b's
+            n = len(n_outs) // 2
+            d["state"] = [tuple(state_from_kernels(a, n_out) if l < n else a[:n_out].copy()
+                                for a in slots)
+                          for l, (slots, n_out) in enumerate(zip(self.state, n_outs))]
         return d
 
     def __setstate__(self, d):
         self.__dict__.update(d)
         if self.state is not None:
-            sizes = self._shape[0]
-            n = len(sizes) - 1
+            n = len(self.state) // 2
             state = []
             for l, slots in enumerate(self.state):
-                n_out = sizes[l % n + 1]
                 out = []
                 for a in slots:
+                    S = np.zeros((*a.shape[:-1], padded(a.shape[-1])), dtype=a.dtype)
                     if l < n:
-                        public = np.zeros((a.shape[0], padded(n_out)), dtype=a.dtype)
-                        public[:, :n_out] = a
-                        S = np.zeros_like(public)
-                        state_to_kernels(public, S)
+                        state_to_kernels(a, S)
                     else:
-                        S = np.zeros(padded(n_out), dtype=a.dtype)
-                        S[:n_out] = a
+                        S[:a.shape[0]] = a
                     out.append(S)
                 state.append(tuple(out))
             self.state = state

@@ -146,7 +146,7 @@ def _optimizer_part(optimizer, net):
         n = len(net.sizes) - 1
         for l, n_out in enumerate(net.sizes[1:]):
             for k, (Sw, Sb) in enumerate(zip(optimizer.state[l], optimizer.state[n + l])):
-                arrays[f"O{k}W{l}"] = np.array(state_from_kernels(Sw)[:, :n_out].T, order="C")
+                arrays[f"O{k}W{l}"] = np.array(state_from_kernels(Sw, n_out).T, order="C")
                 arrays[f"O{k}b{l}"] = np.array(Sb[:n_out])
     meta = {"class": type(optimizer).__name__, "config": optimizer.get_config(),
             "t": int(optimizer.t), "slots": optimizer.n_slots if arrays else 0}
@@ -305,10 +305,7 @@ def load_optimizer(path):
         for l, n_out in enumerate(net.sizes[1:]):
             arrays = state[l]
             for k in range(opt.n_slots):
-                Sw = opt.state[l][k]
-                public = np.zeros_like(Sw)
-                public[:, :n_out] = arrays[2 * k].T
-                state_to_kernels(public, Sw)
+                state_to_kernels(arrays[2 * k].T, opt.state[l][k])
                 opt.state[n + l][k][:n_out] = arrays[2 * k + 1]
     return opt
 
