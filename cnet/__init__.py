@@ -25,11 +25,12 @@ from ._openmp_helpers import openmp_enabled
 from .costs import CrossEntropyCost, LogLikelihoodCost, QuadraticCost
 from .network import Network
 from .saving import ModelFileError, load, load_optimizer
+from .stack import NetworkStack
 from .training import DivergenceError, History, StopTraining
 
 __all__ = [
     "Network", "History", "DivergenceError", "QuadraticCost", "CrossEntropyCost",
     "LogLikelihoodCost", "datasets", "show_config", "config", "openmp_enabled", "__version__",
 ]
-__all__ += ["load", "load_optimizer", "ModelFileError", "StopTraining", "callbacks", "gradcheck",
-            "optimizers", "schedules"]
+__all__ += ["NetworkStack", "load", "load_optimizer", "ModelFileError", "StopTraining",
+            "callbacks", "gradcheck", "optimizers", "schedules"]

@@ -79,3 +79,13 @@ def network_flops(sizes, m):
     """Multiply-adds x 2 of forward, delta propagation and update for m samples."""
     macs = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
     return 6.0 * m * macs
+
+
+def threads_for_members(n_threads, n_members):
+    """Threads for a stack's epoch (cnet/stack.py), whose threads each train
+    whole networks and never wait for one another: one per network at most."""
+    global _team_started
+    n = 1 if _forked_after_team else max(1, min(n_threads, n_members))
+    if n > 1:
+        _team_started = True
+    return n

@@ -137,6 +137,7 @@ cdef Batch _make_batch(const floating[:, ::1] X, targets,
     memset(&bt.step, 0, sizeof(cnet_step))
     bt.step.kind = CNET_OPT_PLAIN
     bt.t0 = 0
+    bt.listed = False
     bt.drop_key = 0
     bt.sw = NULL
     bt.wsum = 0
@@ -190,6 +191,139 @@ def sgd_epoch(const floating[:, ::1] X, targets, const Py_ssize_t[::1] labels,
                               <floating> eta, <floating> decay, n_threads)
     finally:
         free(layers)
+    return used
+
+
+def sgd_epoch_stack(const floating[:, ::1] X, list targets, list labels,
+                    const Py_ssize_t[::1] order, list specs, const Py_ssize_t[::1] groups,
+                    list shared, int cost, Py_ssize_t batch_size, const double[::1] etas,
+                    const double[::1] decays, list losses, int n_threads,
+                    Py_ssize_t interrupt=0, list steps=None, const uint64_t[::1] drop_keys=None,
+                    list sample_weights=None):
+    """One epoch of K networks of the same shapes over the same X[order]
+    (cnet/stack.py): network k is specs[k], with its own targets[k] or
+    labels[k] (in epoch order), etas[k], decays[k], losses[k], steps[k] (or
+    None: plain SGD), drop_keys[k] and sample_weights[k] (float64 in epoch
+    order, or None).
+
+    groups (n_groups + 1,): the networks groups[g] .. groups[g + 1] are one
+    thread's.  shared: None (each network gathers its own batches), or per
+    group (Xin, ATin, NZF, NZU), each stacking chunk batches of the first
+    layer's buffers of that name (None where its layer has none), into
+    which the group's mini-batches are gathered once for all its networks.
+    Returns the examples every group used (len(order) unless interrupted)."""
+    cdef Py_ssize_t K = len(specs), n_groups = groups.shape[0] - 1, k, g, chunk = 1
+    cdef Py_ssize_t n = order.shape[0], used
+    cdef int n_layers
+    cdef StackMember *members = NULL
+    cdef StackShared *sh = NULL
+    cdef Py_ssize_t *done = NULL
+    cdef floating[::1] loss
+    cdef floating[:, :, ::1] x3, a3
+    cdef int[:, :, ::1] z3
+    cdef const double[::1] sw
+    if K < 1 or n < 1:
+        raise ValueError("a stack needs at least one network and one example")
+    n_layers = len(specs[0])
+    if len(targets) != K or len(labels) != K or len(losses) != K or etas.shape[0] != K \
+            or decays.shape[0] != K or (steps is not None and len(steps) != K) \
+            or (drop_keys is not None and drop_keys.shape[0] != K):
+        raise ValueError(f"a stack of {K} networks needs {K} targets, labels, losses, etas, "
+                         f"decays, steps and drop_keys")
+    if n_groups < 1 or groups[0] != 0 or groups[n_groups] != K:
+        raise ValueError(f"groups must run from 0 to {K}")
+    for g in range(n_groups):
+        if groups[g + 1] <= groups[g]:
+            raise ValueError("groups must be increasing")
+    if shared is not None and len(shared) != n_groups:
+        raise ValueError(f"shared needs one entry per group ({n_groups})")
+    shapes = [(b.W.shape, b.Xin.shape if b.Xin is not None else None, b.ATin.shape)
+              for b in specs[0]]
+    for k in range(K):
+        _need_targets(targets[k], labels[k])
+        if [(b.W.shape, b.Xin.shape if b.Xin is not None else None, b.ATin.shape)
+                for b in specs[k]] != shapes:
+            raise ValueError(f"network {k} of the stack is not shaped like network 0")
+        loss = losses[k]
+        if loss.shape[0] < n:
+            raise ValueError(f"losses[{k}] has {loss.shape[0]} entries; it needs {n}")
+    if sample_weights is not None and len(sample_weights) != K:
+        raise ValueError(f"a stack of {K} networks needs {K} sample_weights")
+    members = <StackMember *> calloc(K, sizeof(StackMember))
+    sh = <StackShared *> calloc(n_groups, sizeof(StackShared))
+    done = <Py_ssize_t *> calloc(n_groups, sizeof(Py_ssize_t))
+    try:
+        if members == NULL or sh == NULL or done == NULL:
+            raise MemoryError()
+        for k in range(K):
+            members[k].layers = _make_layers(specs[k], <floating *> NULL)
+            loss = losses[k]
+            members[k].proto = _make_batch[floating](X, targets[k], labels[k], order, specs[k],
+                                                     &loss[0], NULL)
+            if steps is not None and steps[k] is not None:
+                _set_step(&members[k].proto, steps[k], etas[k])
+            if drop_keys is not None:
+                members[k].proto.drop_key = drop_keys[k]
+            if sample_weights is not None and sample_weights[k] is not None:
+                sw = sample_weights[k]
+                if sw.shape[0] < n:
+                    raise ValueError(f"sample_weights[{k}] has {sw.shape[0]} entries; it "
+                                     f"needs one per example of order ({n})")
+                members[k].proto.sw = &sw[0]
+            members[k].eta = etas[k]
+            members[k].decay = decays[k]
+        if shared is not None:
+            first = specs[0][0]
+            for g in range(n_groups):
+                Xin, ATin, NZF, NZU = shared[g]
+                x3 = Xin
+                chunk = x3.shape[0] if g == 0 else chunk
+                if Xin.shape[0] != chunk or Xin.shape[1:] != first.Xin.shape:
+                    raise ValueError(f"shared[{g}]'s Xin must be {chunk} batches shaped like "
+                                     f"the first layer's Xin {first.Xin.shape}")
+                sh[g].Xin = &x3[0, 0, 0]
+                sh[g].xin_step = x3.shape[1] * x3.shape[2]
+                if (ATin is not None) != (first.ATin.shape[1] > 1) or (
+                        NZF is not None) != (first.NZF is not None):
+                    raise ValueError(f"shared[{g}] must have ATin and NZF where the first "
+                                     f"layer has them")
+                if ATin is not None:
+                    a3 = ATin
+                    if ATin.shape[0] != chunk or ATin.shape[1:] != first.ATin.shape:
+                        raise ValueError(f"shared[{g}]'s ATin must be {chunk} batches shaped "
+                                         f"like the first layer's {first.ATin.shape}")
+                    sh[g].ATin = &a3[0, 0, 0]
+                    sh[g].atin_step = a3.shape[1] * a3.shape[2]
+                if NZF is not None:
+                    z3 = NZF
+                    if NZF.shape[0] != chunk or NZF.shape[1:] != first.NZF.shape:
+                        raise ValueError(f"shared[{g}]'s NZF must be {chunk} batches shaped "
+                                         f"like the first layer's {first.NZF.shape}")
+                    sh[g].NZF = &z3[0, 0, 0]
+                    sh[g].nzf_step = z3.shape[1] * z3.shape[2]
+                if (NZU is not None) != (first.NZU is not None):
+                    raise ValueError(f"shared[{g}] must have NZU where the first layer has it")
+                if NZU is not None:
+                    z3 = NZU
+                    if NZU.shape[0] != chunk or NZU.shape[1:] != first.NZU.shape:
+                        raise ValueError(f"shared[{g}]'s NZU must be {chunk} batches shaped "
+                                         f"like the first layer's {first.NZU.shape}")
+                    sh[g].NZU = &z3[0, 0, 0]
+                    sh[g].nzu_step = z3.shape[1] * z3.shape[2]
+        with nogil:
+            _sgd_epoch_stack(members, &groups[0], n_groups, n_layers, cost, sh, chunk, n,
+                             batch_size, <const void *> interrupt, done, n_threads,
+                             <floating *> NULL)
+        used = n
+        for g in range(n_groups):
+            used = min(used, done[g])
+    finally:
+        if members != NULL:
+            for k in range(K):
+                free(members[k].layers)
+        free(members)
+        free(sh)
+        free(done)
     return used
 
 

@@ -4,7 +4,7 @@
 
 from cython.parallel cimport parallel
 from libc.math cimport exp, expf, tanh, tanhf, log, logf, pow, sqrt
-from libc.stdlib cimport malloc, free
+from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memset
 from libc.stdint cimport int64_t, uint32_t, uint64_t
 
@@ -189,6 +189,8 @@ cdef struct Batch:
     cnet_step step         # the optimizer's step (kind CNET_OPT_PLAIN: Nielsen's
                            # decay-and-scale update, decay and scale passed apart)
     long t0                # the optimizer's steps before this call (Adam's t)
+    bint listed            # the first layer's NZU lists of this batch are
+                           # written already (by a stack's shared gather)
 
 
 # ---------------------------------------------------------------------------

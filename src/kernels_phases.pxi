@@ -159,7 +159,7 @@ cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
     cdef const int *nzf = L.NZF if prev == NULL else NULL
     cdef const int *lst = NULL
     cdef Py_ssize_t lo = 0, hi = 0
-    if prev == NULL and L.NZU != NULL:
+    if prev == NULL and L.NZU != NULL and not bt.listed:
         _list_examples(L, bt, tid, nt, dummy)  # for the update, much later
     if above != NULL and above.drop_threshold:
         drop.rows, drop.threshold, drop.scale = drop_rows, above.drop_threshold, above.drop_scale
