@@ -10,7 +10,10 @@ CNET_DATA_DIR, else the shipped sample tiled to 50,000 rows):
   book's first network);
 * big:  784-512-512-10, ReLU, softmax + log-likelihood, mini-batch 128,
   eta 0.05, float32;
-* inference: forward of 10,000 x 784 through 784-512-512-10, float32.
+* inference: forward of 10,000 x 784 through 784-512-512-10, float32;
+* stack: 16 of the book's networks at once (cnet.NetworkStack, one compiled
+  call per epoch) against the same 16 trained one after another and JAX's
+  vmap of its compiled epoch (``--jobs stack``; not in the default set).
 
 Implementations: cnet float32 / float64, the per-example NumPy algorithm of
 network.py and plain vectorized NumPy (cnet/reference.py), and PyTorch,
@@ -49,6 +52,7 @@ N_SAMPLES = 50000
 SETTLE_SECONDS = 0.3  # idle time before a timed run next to a multi-threaded one
 BOOK = dict(sizes=[784, 30, 10], batch=10, eta=3.0)
 BIG = dict(sizes=[784, 512, 512, 10], batch=128, eta=0.05)
+STACK_K = 16  # networks in the stack job
 BIG_KW = dict(activation="relu", output_activation="softmax", cost="log_likelihood", init="he")
 
 
@@ -223,12 +227,15 @@ def torch_job(job, X, y, kind, optimizer="sgd", eta=None):
     return run
 
 
-def jax_job(job, X, y, kind):
+def jax_job(job, X, y, kind, stack=None):
     """JAX's strongest form: the whole epoch one compiled function (``jit``
     of a ``lax.scan`` over the mini-batches, the batches gathered inside),
     plain SGD, float32.  The last partial mini-batch is left out (a scan
     takes equal steps): 50,000 / 128 drops 80 examples of the big job's
-    epoch, 0.2% of its work.  Each epoch runs on one core (one_core)."""
+    epoch, 0.2% of its work.  Each epoch runs on one core (one_core).
+
+    stack=K: K networks at once, JAX's way (``vmap`` of the step over the
+    parameters, each network its own initial weights; one sample order)."""
     import jax
     import jax.numpy as jnp
     sizes, m = job["sizes"], job["batch"]
@@ -238,8 +245,9 @@ def jax_job(job, X, y, kind):
     for i, o in zip(sizes[:-1], sizes[1:]):
         key, k = jax.random.split(key)
         std = 1.0 / np.sqrt(i) if kind == "book" else np.sqrt(2.0 / i)
-        params.append((jax.random.normal(k, (i, o), jnp.float32) * std,
-                       jnp.zeros((o,), jnp.float32)))
+        shape = (i, o) if stack is None else (stack, i, o)
+        params.append((jax.random.normal(k, shape, jnp.float32) * std,
+                       jnp.zeros(shape[:-2] + (o,), jnp.float32)))
     Xj = jnp.asarray(np.ascontiguousarray(X, dtype=np.float32))
     Yj = jax.nn.one_hot(jnp.asarray(y), sizes[-1], dtype=jnp.float32)
     n = X.shape[0]
@@ -255,11 +263,16 @@ def jax_job(job, X, y, kind):
             return 0.5 * jnp.sum((a - yb) ** 2) / xb.shape[0]
         return -jnp.sum(yb * jax.nn.log_softmax(a)) / xb.shape[0]
 
+    def sgd(ps, xb, yb):
+        g = jax.grad(loss)(ps, xb, yb)
+        return jax.tree_util.tree_map(lambda p, d: p - eta * d, ps, g)
+
+    update = sgd if stack is None else jax.vmap(sgd, in_axes=(0, None, None))
+
     @jax.jit
     def epoch(ps, order):
         def step(ps, idx):
-            g = jax.grad(loss)(ps, Xj[idx], Yj[idx])
-            return jax.tree_util.tree_map(lambda p, d: p - eta * d, ps, g), None
+            return update(ps, Xj[idx], Yj[idx]), None
         ps, _ = jax.lax.scan(step, ps, order[:steps * m].reshape(steps, m))
         return ps
 
@@ -271,6 +284,27 @@ def jax_job(job, X, y, kind):
         with one_core():
             state["params"] = jax.block_until_ready(epoch(state["params"], order))
         return state["params"]
+    return run
+
+
+def stack_job(job, X, y, K, n_threads):
+    """An epoch of a cnet.NetworkStack of K networks (seeds 0 .. K-1): one
+    fit call of one epoch (X converted to float32 once, as a user would)."""
+    stack = cnet.NetworkStack(job["sizes"], range(K), dtype="float32")
+    Xf = np.ascontiguousarray(X, dtype=np.float32)
+
+    def run():
+        stack.fit(Xf, y, 1, job["batch"], job["eta"], n_threads=n_threads)
+    return run
+
+
+def sequential_job(job, X, y, K):
+    """An epoch of each of K networks trained one after another (cnet_job's)."""
+    runs = [cnet_job(job, X, y, "float32", 1) for _ in range(K)]
+
+    def run():
+        for r in runs:
+            r()
     return run
 
 
@@ -496,6 +530,35 @@ def main(argv=None):
         ratios["big"]["2 threads vs 1"] = (med2["cnet float32, 1 thread"]
                                            / med2["cnet float32, 2 threads"])
         ratios["big"]["2-thread GEMM probe GFLOP/s"] = probe[("float32", 2, "big")]
+
+    if "stack" in jobs:
+        K = STACK_K
+        flops = K * epoch_flops(BOOK["sizes"], X.shape[0])
+        print(f"\nstack: {K} of the book's networks (784-30-10, mini-batch 10), float32, the "
+              f"same sample order ({flops / 1e9:.1f} GFLOP/epoch of all {K})")
+        impls = [
+            (f"cnet NetworkStack of {K}", stack_job(BOOK, X, y, K, 1), 1, "float32", epochs),
+            (f"cnet, {K} networks one after another", sequential_job(BOOK, X, y, K), 1,
+             "float32", min(epochs, 3)),
+        ]
+        if have_jax:
+            impls.append((f"JAX vmap over {K}, jit + scan epoch",
+                          jax_job(BOOK, X, y, "book", stack=K), 1, "float32", min(epochs, 3)))
+        med = measure("stack", flops, impls, epochs)
+        s1 = med[f"cnet NetworkStack of {K}"]
+        ratios["stack"] = {
+            "ms per network-epoch": 1000 * s1 / K,
+            "stack vs one after another": med[f"cnet, {K} networks one after another"] / s1}
+        if have_jax:
+            ratios["stack"]["stack vs JAX vmap"] = med[f"JAX vmap over {K}, jit + scan epoch"] / s1
+        print("  the stack on 1 and 2 threads (a calm machine: 2-thread GEMM probe >= 180 "
+              "GFLOP/s)")
+        med2 = measure("stack", flops, [
+            ("cnet stack, 1 thread", stack_job(BOOK, X, y, K, 1), 1, "float32", epochs),
+            ("cnet stack, 2 threads", stack_job(BOOK, X, y, K, 2), 2, "float32", epochs)],
+            epochs)
+        ratios["stack"]["2 threads vs 1"] = (med2["cnet stack, 1 thread"]
+                                             / med2["cnet stack, 2 threads"])
 
     if "inference" in jobs:
         Xi = np.ascontiguousarray(X[:10000], dtype=np.float32)

@@ -61,3 +61,41 @@ def test_a_run_of_ones_own_and_a_frame(config):
 def test_bad_input(kw, error, match):
     with pytest.raises(error, match=match):
         memorization.run_many(**kw)
+
+
+def test_stacked_runs_are_train_once_without_shuffling(config):
+    """With one order for all (shuffle=False), a stack's runs are the seeds'
+    own runs; in groups of 2 on 2 processes, the same numbers again."""
+    cfg = dict(config, shuffle=False)
+    alone = memorization.run_many([3, 1, 2], **cfg)
+    stacked = memorization.run_many([3, 1, 2], stack=True, **cfg)
+    assert _numbers(stacked) == _numbers(alone)
+    pytest.importorskip("joblib")
+    pairs = memorization.run_many([3, 1, 2], stack=2, n_jobs=2, **cfg)
+    assert _numbers(pairs) == _numbers(alone)
+
+
+def test_stacked_runs_share_the_first_seeds_order(config):
+    stacked = memorization.run_many([5, 6, 7, 8], stack=2, **config)
+    serial = memorization.run_many([5, 6, 7, 8], stack=2, n_jobs=2, **config) \
+        if _has("joblib") else stacked
+    assert _numbers(stacked) == _numbers(serial)
+    one = memorization.train_once(5, **config)  # a group's first seed draws the order
+    assert one["val_cost"] == stacked["val_cost"][0]
+    assert one["val_cost"] != memorization.train_once(6, **config)["val_cost"]
+
+
+def _has(module):
+    try:
+        __import__(module)
+        return True
+    except ImportError:
+        return False
+
+
+@pytest.mark.parametrize("stack", [0.5, "yes", -1])
+def test_bad_stack(config, stack):
+    with pytest.raises(ValueError, match="stack"):
+        memorization.run_many(2, stack=stack, **config)
+    with pytest.raises(ValueError, match="own"):
+        memorization.run_many(2, run=lambda seed: {}, stack=True)

@@ -8,7 +8,10 @@ the network grows.
 
 The runs go through :func:`cnet.memorization.run_many`, so ``n_jobs`` (or
 a Dask cluster through ``joblib.parallel_config``) spreads them out with
-the same numbers.
+the same numbers.  They are trained in stacks (``stack``: seeds per
+:class:`cnet.NetworkStack`, one compiled call per epoch for all of them);
+the runs of a stack share the sample order of its first seed, so the
+initialisation is what differs between them.
 """
 import time
 from pathlib import Path
@@ -22,9 +25,9 @@ from ._common import Claims, pyplot, save_figure, subset, write_csv
 def settings(quick):
     if quick:
         return dict(widths=(25, 500), runs=12, n_train=6000, n_test=2000, epochs=3,
-                    batch_size=100, eta=0.1)
+                    batch_size=100, eta=0.1, stack=6)
     return dict(widths=(25, 50, 100, 250, 500), runs=100, n_train=None, n_test=None,
-                epochs=10, batch_size=100, eta=0.1)
+                epochs=10, batch_size=100, eta=0.1, stack=25)
 
 
 def _bins(n_in, n_out):
@@ -63,7 +66,8 @@ def run(train, test, quick=False, seed=0, n_jobs=1, out=None, log=print, **overr
     rows, summary = [], []
     for w in s["widths"]:
         t = time.perf_counter()
-        table = run_many(range(seed, seed + s["runs"]), n_jobs=n_jobs, sizes=[100, w, 10],
+        table = run_many(range(seed, seed + s["runs"]), n_jobs=n_jobs, stack=s["stack"],
+                         sizes=[100, w, 10],
                          X=X, y=y, epochs=s["epochs"], batch_size=s["batch_size"],
                          eta=s["eta"], validation_data=(Xt, yt),
                          network=dict(activation="relu", output_activation="softmax",
