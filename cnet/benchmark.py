@@ -16,9 +16,9 @@ CNET_DATA_DIR, else the shipped sample tiled to 50,000 rows):
   vmap of its compiled epoch (``--jobs stack``; not in the default set).
 
 Implementations: cnet float32 / float64, the per-example NumPy algorithm of
-network.py and plain vectorized NumPy (cnet/reference.py), and PyTorch,
-scikit-learn and JAX (its whole epoch compiled: jit of a lax.scan) when
-installed (optional; never cnet dependencies).  Everything
+network.py and plain vectorized NumPy (cnet/reference.py), and PyTorch
+(eager, and through torch.compile), scikit-learn and JAX (its whole epoch
+compiled: jit of a lax.scan) when installed (optional; never cnet dependencies).  Everything
 runs on 1 thread (threadpoolctl limits the BLAS of NumPy, PyTorch and
 scikit-learn), then cnet again on 2 threads.  Each row gives seconds per epoch
 as the median over the timed epochs with min and max, and the arithmetic rate
@@ -189,8 +189,11 @@ def numpy_per_example_job(job, X, y):
     return run
 
 
-def torch_job(job, X, y, kind, optimizer="sgd", eta=None):
-    """PyTorch's per-mini-batch loop; optimizer "sgd" or "adam" (torch.optim)."""
+def torch_job(job, X, y, kind, optimizer="sgd", eta=None, compiled=False):
+    """PyTorch's per-mini-batch loop; optimizer "sgd" or "adam" (torch.optim).
+    compiled: the model and the optimizer's step through ``torch.compile``
+    (Inductor's generated C++ for the forward and backward graphs; the first
+    epoch, the untimed warm-up, compiles them)."""
     import torch
     torch.manual_seed(0)
     sizes = job["sizes"]
@@ -211,19 +214,24 @@ def torch_job(job, X, y, kind, optimizer="sgd", eta=None):
     Yt = torch.nn.functional.one_hot(yt, sizes[-1]).float()
     n, m = Xt.shape[0], job["batch"]
     gen = torch.Generator().manual_seed(0)
+    forward, step = model, opt.step
+    if compiled:
+        forward = torch.compile(model)
+        step = torch.compile(opt.step)
 
     def run():
         perm = torch.randperm(n, generator=gen)
         for start in range(0, n, m):
             idx = perm[start:start + m]
-            out = model(Xt[idx])
+            out = forward(Xt[idx])
             if kind == "book":
                 loss = 0.5 * ((out - Yt[idx]) ** 2).sum(dim=1).mean()
             else:
                 loss = torch.nn.functional.cross_entropy(out, yt[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
-            opt.step()
+            step()
+        return model
     return run
 
 
@@ -295,6 +303,7 @@ def stack_job(job, X, y, K, n_threads):
 
     def run():
         stack.fit(Xf, y, 1, job["batch"], job["eta"], n_threads=n_threads)
+        return stack
     return run
 
 
@@ -470,6 +479,9 @@ def main(argv=None):
         if have_torch:
             impls.append(("PyTorch float32", torch_job(BOOK, X, y, "book"), 1, "float32",
                           slow_epochs))
+            impls.append(("PyTorch torch.compile float32",
+                          torch_job(BOOK, X, y, "book", compiled=True), 1, "float32",
+                          slow_epochs))
         if have_sklearn:
             impls.append(("scikit-learn MLP sgd float32",
                           sklearn_job(BOOK, X, y, np.float32, "book"), 1, "float32", slow_epochs))
@@ -486,6 +498,8 @@ def main(argv=None):
         }
         if have_torch:
             ratios["book"]["cnet32 vs PyTorch"] = med["PyTorch float32"] / c32
+            ratios["book"]["cnet32 vs torch.compile"] = (med["PyTorch torch.compile float32"]
+                                                         / c32)
         if have_sklearn:
             ratios["book"]["cnet32 vs scikit-learn"] = med["scikit-learn MLP sgd float32"] / c32
         if have_jax:
@@ -507,6 +521,9 @@ def main(argv=None):
         if have_torch:
             impls.append(("PyTorch float32", torch_job(BIG, X, y, "big"), 1, "float32",
                           min(big_epochs, slow_epochs)))
+            impls.append(("PyTorch torch.compile float32",
+                          torch_job(BIG, X, y, "big", compiled=True), 1, "float32",
+                          min(big_epochs, slow_epochs)))
         if have_sklearn:
             impls.append(("scikit-learn MLP sgd float32",
                           sklearn_job(BIG, X, y, np.float32, "big"), 1, "float32",
@@ -519,6 +536,8 @@ def main(argv=None):
                          / med["cnet float32"]}
         if have_torch:
             ratios["big"]["cnet vs PyTorch"] = med["PyTorch float32"] / med["cnet float32"]
+            ratios["big"]["cnet vs torch.compile"] = (med["PyTorch torch.compile float32"]
+                                                      / med["cnet float32"])
         if have_jax:
             ratios["big"]["cnet vs JAX"] = med["JAX jit + scan epoch float32"] / med["cnet float32"]
         print("  cnet on 1 and 2 threads (a calm machine: 2-thread GEMM probe >= 180 GFLOP/s)")

@@ -14,7 +14,7 @@ import pytest
 KERNEL_TEST_FILES = {
     "test_kernels.py", "test_gradients.py", "test_determinism.py", "test_training.py",
     "test_optimizers.py", "test_regularizers.py", "test_nielsen_compat.py",
-    "test_subnormals.py", "test_divergence.py", "test_sparse_inputs.py",
+    "test_subnormals.py", "test_divergence.py", "test_sparse_inputs.py", "test_stack.py",
 }
 # Ctrl-C's polling lives in the epoch driver, the same code in every variant
 # but compiled with and without OpenMP: these run again on the serial build.
