@@ -22,6 +22,8 @@ from . import callbacks, datasets, optimizers, schedules
 from ._config import config, show_config
 from ._gradcheck import gradcheck
 from ._openmp_helpers import openmp_enabled
+from ._tuning import load as _load_tuning
+from ._tuning import tune
 from .costs import CrossEntropyCost, LogLikelihoodCost, QuadraticCost
 from .network import Network
 from .saving import ModelFileError, load, load_optimizer
@@ -32,5 +34,7 @@ __all__ = [
     "Network", "History", "DivergenceError", "QuadraticCost", "CrossEntropyCost",
     "LogLikelihoodCost", "datasets", "show_config", "config", "openmp_enabled", "__version__",
 ]
-__all__ += ["NetworkStack", "load", "load_optimizer", "ModelFileError", "StopTraining",
+_load_tuning()  # this CPU's settings of the knobs that change no result (cnet/_tuning.py)
+
+__all__ += ["NetworkStack", "tune", "load", "load_optimizer", "ModelFileError", "StopTraining",
             "callbacks", "gradcheck", "optimizers", "schedules"]
