@@ -13,7 +13,8 @@ and compares the bits):
 * ``block_min_rows`` and ``block_min_outputs`` (cnet/_workspace.py): from
   which batch size or layer width the first layer's update reads the batch
   in feature blocks instead of in place.
-* ``sparse_min_zeros`` (cnet/_workspace.py): the fraction of zero inputs
+* ``sparse_min_zeros`` and ``sparse_min_outputs`` (cnet/_workspace.py):
+  the fraction of zero inputs, and the first layer's width in training,
   from which the first layer takes only the steps with a nonzero input.
 
 The values come from, in order: the file named by ``CNET_TUNING`` (JSON, as
@@ -38,6 +39,7 @@ KNOBS = {
     "block_min_rows": ((16, 32, 64), (1, 1 << 20)),
     "block_min_outputs": ((64, 128, 256), (1, 1 << 20)),
     "sparse_min_zeros": ((0.3, 0.6, 2.0), (0.0, 2.0)),  # > 1: never
+    "sparse_min_outputs": ((1, 64, 256), (1, 1 << 20)),
 }
 
 # Measured defaults (docs/performance.md): the feature blocks' thresholds on
@@ -48,7 +50,11 @@ KNOBS = {
 # chunk follows the L2 (two of them: the chunk streams, the network stays);
 # the other values have not been measured to differ and stay the same.
 DEFAULTS = {"stack_chunk_bytes": 1 << 20, "block_min_rows": 32, "block_min_outputs": 128,
-            "sparse_min_zeros": 0.3}
+            "sparse_min_zeros": 0.3, "sparse_min_outputs": 1}
+# Where a microarchitecture was measured to want other values (cnet/_workspace.py
+# has the numbers): on Zen 3 the first layer's lists of nonzero inputs cost a
+# narrow layer more than they save (the book's job 1.5x faster without them).
+MEASURED = {"zen3": {"sparse_min_outputs": 64}}
 L2_BYTES = {  # per core, where the OS does not say
     "zen2": 512 << 10, "zen3": 512 << 10, "zen4": 1 << 20, "zen5": 1 << 20,
     "intel-avx512": 1 << 20, "intel-avx2": 256 << 10, "arm64": 1 << 20,
@@ -131,7 +137,7 @@ def l2_bytes(micro):
 
 def table_settings(micro, l2=None):
     """The settings for a microarchitecture, without measuring."""
-    settings = dict(DEFAULTS)
+    settings = dict(DEFAULTS, **MEASURED.get(micro, {}))
     l2 = l2 if l2 is not None else L2_BYTES.get(micro, L2_BYTES["other"])
     settings["stack_chunk_bytes"] = int(min(max(2 * l2, 256 << 10), 16 << 20))
     return settings
@@ -210,6 +216,7 @@ def apply(settings):
     _workspace.BLOCK_MIN_ROWS = settings["block_min_rows"]
     _workspace.BLOCK_MIN_OUTPUTS = settings["block_min_outputs"]
     _workspace.SPARSE_MIN_ZEROS = settings["sparse_min_zeros"]
+    _workspace.SPARSE_MIN_OUTPUTS = settings["sparse_min_outputs"]
 
 
 STATE = {"micro": None, "settings": None, "source": None}
@@ -226,30 +233,33 @@ def load():
 # -- measuring -----------------------------------------------------------------------
 
 def _jobs(rng):
-    """The jobs each knob is timed on: (make data, network, fit arguments)."""
+    """The jobs each knob is timed on: (kind, (X, y), sizes, network and fit
+    arguments), on the 10,000 real MNIST digits shipped with cnet (their
+    zeros sit where MNIST's do: the lists' gain depends on it)."""
     import numpy as np
 
-    def sparse_rows(n, d):
-        X = rng.random((n, d), dtype=np.float32)
-        X[X < 0.8] = 0  # MNIST's share of zero pixels
-        return X, rng.integers(0, 10, n)
+    from .datasets import load_sample
+    (X, y), _ = load_sample(dtype="float32")
+    side = X.reshape(-1, 28, 28)[:, ::3, ::3][:, :9, :9].reshape(len(X), 81)  # 9x9 pixels
+    small = np.ascontiguousarray(side)
     relu = dict(activation="relu", output_activation="softmax", cost="log_likelihood",
                 init="he", dtype="float32")
     return {
-        "stack_chunk_bytes": ("stack", sparse_rows(6000, 100), [100, 250, 10], relu,
+        "stack_chunk_bytes": ("stack", (small, y), [81, 250, 10], relu,
                               dict(batch_size=100, eta=0.05)),
-        "block_min_rows": ("net", sparse_rows(6000, 784), [784, 512, 10], relu,
-                           dict(batch_size=32, eta=0.05)),
-        "block_min_outputs": ("net", sparse_rows(6000, 784), [784, 256, 10], relu,
+        "block_min_rows": ("net", (X, y), [784, 512, 10], relu, dict(batch_size=32, eta=0.05)),
+        "block_min_outputs": ("net", (X, y), [784, 256, 10], relu,
                               dict(batch_size=10, eta=0.05)),
-        "sparse_min_zeros": ("net", sparse_rows(6000, 784), [784, 30, 10],
-                             dict(dtype="float32"), dict(batch_size=10, eta=3.0)),
+        "sparse_min_zeros": ("net", (X, y), [784, 100, 10], relu,
+                             dict(batch_size=10, eta=0.05)),
+        "sparse_min_outputs": ("net", (X, y), [784, 30, 10], dict(dtype="float32"),
+                               dict(batch_size=10, eta=3.0)),
     }
 
 
 def tune(rounds=3, save=True, log=print):
     """Measure each knob's candidate values on this machine (one thread,
-    about a minute) and keep the fastest where it beats the table's value
+    about half a minute) and keep the fastest where it beats the table's value
     by more than 3%; with ``save``, write them to the cache file that the
     next import of cnet reads (``CNET_TUNING`` names another).  Returns
     the settings now applied."""

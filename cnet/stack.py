@@ -338,7 +338,7 @@ class _StackRun:
         self.limits = [weight_limit(net, weight_growth) for net in self.nets]
         self.first_cost = [None] * len(self.nets)
         dropout = self.dropout = dropout if any(dropout) else None
-        sparse = sparse_input(X)
+        sparse = sparse_input(X, len(self.nets) * stack.sizes[1])
         self.states, self.ws = [], []
         for k, net in enumerate(self.nets):
             step = opts[k].kernel_step(lmbdas[k] / n, l1 / n, alpha)

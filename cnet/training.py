@@ -179,7 +179,7 @@ def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_
     state = optimizer.bind(net.parameters) if step is not None else None
     dropout = dropout if dropout is not None and any(dropout) else None
     ws = Workspace(net._kernel_params(), batch_size, state=state, dropout=dropout,
-                   sparse=sparse_input(X))
+                   sparse=sparse_input(X, net.sizes[1]))
     loss = np.empty(n, dtype=net.dtype)
     # The kernels read labels (and weights) in epoch order (a sequential
     # stream, where labels[order[k]] would be a cache miss per example).
@@ -315,7 +315,7 @@ def sgd_step(net, X, T, labels, eta, decay):
     m = X.shape[0]
     check_eta(eta, net.dtype)
     limit = weight_limit(net)
-    ws = Workspace(net._kernel_params(), m, sparse=sparse_input(X))
+    ws = Workspace(net._kernel_params(), m, sparse=sparse_input(X, net.sizes[1]))
     loss = np.empty(m, dtype=net.dtype)
     n_threads = threads_for_work(resolve_n_threads(None), network_flops(net.sizes, m))
     while True:

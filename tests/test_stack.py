@@ -7,10 +7,17 @@ import pytest
 
 import cnet
 import cnet.stack
-from cnet import DivergenceError, Network, NetworkStack
+from cnet import DivergenceError, Network, NetworkStack, _workspace
 from cnet._dispatch import kernels
 
 SEEDS = [3, 1, 4, 1 + 2 ** 40, 5]
+
+
+@pytest.fixture(autouse=True)
+def lists_for_any_width(monkeypatch):
+    """The first layer's lists of nonzero inputs for sparse data whatever
+    this CPU's setting (cnet/_tuning.py): the stack shares them."""
+    monkeypatch.setattr(_workspace, "SPARSE_MIN_OUTPUTS", 1)
 
 
 def _data(n=300, n_in=40, n_out=4, sparse=True, seed=0):
@@ -60,6 +67,16 @@ CASES = {
 @pytest.mark.parametrize("n_threads", [1, 2])
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_each_member_is_its_solo_run_bit_for_bit(case, n_threads):
+    _members_are_solo_runs(case, n_threads)
+
+
+@pytest.mark.parametrize("case", ["book", "relu-adam"])
+def test_without_the_lists_too(monkeypatch, case):
+    monkeypatch.setattr(_workspace, "SPARSE_MIN_OUTPUTS", 10 ** 6)
+    _members_are_solo_runs(case, 2)
+
+
+def _members_are_solo_runs(case, n_threads):
     sizes, net_kw, fit_kw, sparse = CASES[case]
     X, y = _data(n_out=sizes[-1], sparse=sparse)
     stack = NetworkStack(sizes, SEEDS, **net_kw)

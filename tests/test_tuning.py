@@ -148,3 +148,13 @@ def _small_jobs(rng):
     job = ("net", (X, y), [30, 8, 3], dict(dtype="float32"), dict(batch_size=10, eta=1.0))
     return {knob: (("stack",) + job[1:]) if knob == "stack_chunk_bytes" else job
             for knob in _tuning.KNOBS}
+
+
+def test_the_lists_need_a_wide_enough_first_layer(monkeypatch):
+    X = np.zeros((10, 20))
+    X[0, 0] = 1.0
+    monkeypatch.setattr(_workspace, "SPARSE_MIN_OUTPUTS", 64)
+    assert _workspace.sparse_input(X) and _workspace.sparse_input(X, 64)
+    assert not _workspace.sparse_input(X, 63)
+    assert _tuning.table_settings("zen3")["sparse_min_outputs"] == 64
+    assert _tuning.table_settings("zen4")["sparse_min_outputs"] == 1
