@@ -164,3 +164,28 @@ def test_sigint_ignored_is_left_alone():
     finally:
         signal.signal(signal.SIGINT, old)
     assert net.history["epoch"] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_ctrl_c_stops_a_stacks_epoch_and_rolls_every_member_back(n_threads, monkeypatch):
+    # 4 networks 784-1024-10 on 20k rows in mini-batches of 10: seconds per
+    # epoch on any host; the signal comes 0.3 s in.
+    from cnet import stack as stack_module
+    rng = np.random.default_rng(0)
+    X = rng.random((20_000, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 20_000)
+    stack = cnet.NetworkStack([784, 1024, 10], [1, 2, 3, 4], dtype="float32", init="he")
+    before = [[w.copy() for w in net.weights] for net in stack]
+    state = stack[0]._rng.bit_generator.state
+    calls = calls_logged(stack_module.kernels, "sgd_epoch_stack", lambda args: len(args[3]))
+    monkeypatch.setattr(stack_module, "kernels", calls)
+    sent = sigint_after(0.3)
+    with pytest.raises(KeyboardInterrupt):
+        stack.fit(X, y, epochs=2, batch_size=10, eta=0.01, n_threads=n_threads)
+    assert sent, "KeyboardInterrupt before the signal was sent"
+    [(rows, done)] = calls.log
+    assert rows == 20_000 and 0 <= done < rows - 10 and done % 10 == 0, calls.log
+    for net, ws in zip(stack, before):
+        assert all(np.array_equal(a, b) for a, b in zip(net.weights, ws))
+    assert stack[0]._rng.bit_generator.state == state
+    assert all(h["epoch"] == [] for h in stack.histories)
