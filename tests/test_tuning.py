@@ -128,6 +128,7 @@ def test_tune_measures_and_writes_a_file_the_next_import_reads(tmp_path, monkeyp
     monkeypatch.setenv("CNET_TUNING", str(path))
     monkeypatch.setattr(_tuning, "_jobs", _small_jobs)
     lines = []
+    saved = dict(_tuning.STATE)
     try:
         settings = cnet.tune(rounds=1, log=lines.append)
         doc = json.loads(path.read_text())
@@ -139,6 +140,7 @@ def test_tune_measures_and_writes_a_file_the_next_import_reads(tmp_path, monkeyp
         assert _tuning.current()[1] == settings
         assert len(lines) == len(_tuning.KNOBS) + 1
     finally:
+        _tuning.STATE.update(saved)  # tune() made its measured settings the state
         _restore()
 
 
@@ -154,6 +156,7 @@ def test_the_lists_need_a_wide_enough_first_layer(monkeypatch):
     X = np.zeros((10, 20))
     X[0, 0] = 1.0
     monkeypatch.setattr(_workspace, "SPARSE_MIN_OUTPUTS", 64)
+    monkeypatch.setattr(_workspace, "SPARSE_MIN_ZEROS", 0.3)
     assert _workspace.sparse_input(X) and _workspace.sparse_input(X, 64)
     assert not _workspace.sparse_input(X, 63)
     assert _tuning.table_settings("zen3")["sparse_min_outputs"] == 64
