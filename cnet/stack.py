@@ -17,6 +17,7 @@ shuffling, every epoch's order is drawn from the first member's generator,
 as that network would draw it alone (so member 0 matches its solo run then
 too).
 """
+import contextlib
 import copy
 import time
 import warnings
@@ -261,10 +262,9 @@ class NetworkStack:
         self.diverged = {}
         run = _StackRun(self, X, ys, batch_size, etas, lmbdas, opts, scheds, l1, alpha, dropout,
                         weights, max_weight_growth, n_threads)
-        locks = [net.parameters.in_use("training") for net in nets]
-        for lock in locks:
-            lock.__enter__()
-        try:
+        with contextlib.ExitStack() as held:  # no other thread trains or assigns a member
+            for net in nets:
+                held.enter_context(net.parameters.in_use("training"))
             for epoch in range(epochs):
                 rows = run.epoch(epoch, shuffle)
                 for k, what in run.failed.items():
@@ -282,29 +282,32 @@ class NetworkStack:
                                   f"{epoch + 1} ({what}); it is back at its state before that "
                                   f"epoch and trains no more", RuntimeWarning, stacklevel=2)
                     run.active.remove(k)
+                rows = {k: row for k, row in rows.items() if k not in run.failed}
+                if val is not None:
+                    try:
+                        for k, row in rows.items():
+                            row.update(self._validation(k, val, lmbdas[k], n_threads))
+                    except BaseException:  # Ctrl-C: the epoch is not in the histories
+                        run.undo()
+                        raise
                 for k, row in rows.items():
-                    if k in run.failed:
-                        continue
-                    if val is not None:
-                        A = nets[k]._forward(val[0], n_threads)
-                        T, labels = val[1][k]
-                        if T is None:
-                            T = np.eye(self.sizes[-1], dtype=self.dtype)[labels]
-                        row["val_cost"] = (float(np.mean(nets[k]._cost.fn(A, T),
-                                                         dtype=np.float64))
-                                           + nets[k]._l2_term(lmbdas[k], val[0].shape[0]))
-                        row["val_accuracy"] = float(np.mean(labels_of(A) == labels))
                     self.histories[k].append(**row)
                     scheds[k].update(row)
                 if verbose:
-                    _print_epoch(epoch, epochs, [self.histories[k] for k in rows
-                                                 if k not in run.failed])
+                    _print_epoch(epoch, epochs, [self.histories[k] for k in rows])
                 if not run.active:
                     break
-        finally:
-            for lock in reversed(locks):
-                lock.__exit__(None, None, None)
         return self.histories
+
+    def _validation(self, k, val, lmbda, n_threads):
+        net = self.networks[k]
+        A = net._forward(val[0], n_threads)
+        T, labels = val[1][k]
+        if T is None:
+            T = np.eye(self.sizes[-1], dtype=self.dtype)[labels]
+        return {"val_cost": float(np.mean(net._cost.fn(A, T), dtype=np.float64))
+                + net._l2_term(lmbda, val[0].shape[0]),
+                "val_accuracy": float(np.mean(labels_of(A) == labels))}
 
 
 def _print_epoch(epoch, epochs, histories):

@@ -272,3 +272,23 @@ def test_many_members_warn_nothing_and_train():
         warnings.simplefilter("error")
         stack.fit(X, y, 30, 10, 3.0, n_threads=2)
     assert stack.score(X, y).min() > 0.8
+
+
+def test_an_interrupt_while_validating_undoes_the_epoch(monkeypatch):
+    X, y = _data()
+    ref = NetworkStack([40, 12, 4], SEEDS[:2], dtype="float64")
+    ref.fit(X, y, 1, 10, 1.0, validation_data=(X, y))
+    stack = NetworkStack([40, 12, 4], SEEDS[:2], dtype="float64")
+    real, calls = NetworkStack._validation, []
+
+    def validation(self, k, *args):
+        calls.append(k)
+        if len(calls) == 3:  # epoch 2, member 0
+            raise KeyboardInterrupt
+        return real(self, k, *args)
+    monkeypatch.setattr(NetworkStack, "_validation", validation)
+    with pytest.raises(KeyboardInterrupt):
+        stack.fit(X, y, 3, 10, 1.0, validation_data=(X, y))
+    assert all(len(h["epoch"]) == 1 for h in stack.histories)
+    assert all(_same(a, b) for a, b in zip(ref, stack))
+    assert stack[0]._rng.bit_generator.state == ref[0]._rng.bit_generator.state
