@@ -41,7 +41,15 @@ from ._validation import (
 )
 from ._workspace import Workspace, sparse_input
 from .network import Network
-from .training import WEIGHT_GROWTH, DivergenceError, History, _Start, divergence, weight_limit
+from .training import (
+    WEIGHT_GROWTH,
+    DivergenceError,
+    History,
+    _Start,
+    divergence,
+    epoch_cost,
+    weight_limit,
+)
 
 __all__ = ["NetworkStack"]
 
@@ -355,6 +363,7 @@ class _StackRun:
         self.share = dropout is None or dropout[0] == 0
         self.starts = None
         self.failed = {}
+        self._planned_for = None
 
     def _plan(self):
         """Thread count, groups of members (one per thread) and the shared
@@ -395,7 +404,9 @@ class _StackRun:
             self.rates[k] = rate
             decays.append(check_decay(rate, self.lmbdas[k], n))
             steps.append(self.opts[k].kernel_step(self.lmbdas[k] / n, self.l1 / n, self.alpha))
-        nt, groups, shared = self._plan()
+        if self._planned_for != act:  # once, and again when a member stops
+            self._planned_for, self._planned = list(act), self._plan()
+        nt, groups, shared = self._planned
         while True:
             self.starts = {k: _Start(nets[k], self.opts[k] if steps[i] is not None else None)
                            for i, k in enumerate(act)}
@@ -446,12 +457,8 @@ class _StackRun:
             net = nets[k]
             if steps[i] is not None:
                 self.opts[k].t += self.n_batches
-            w = weights[i]
-            mean = (float(losses[i].mean(dtype=np.float64)) if w is None else
-                    float(np.dot(losses[i].astype(np.float64), w) / self.weights[k].sum()))
-            cost = mean + net._l2_term(self.lmbdas[k], n) + net._l1_term(self.l1, n)
-            if self.alpha:
-                cost += net._l2_term(self.alpha * self.n_batches, n)
+            cost = epoch_cost(net, losses[i], self.weights[k], weights[i], self.lmbdas[k],
+                              self.l1, self.alpha, self.n_batches)
             what = divergence(net, cost, self.first_cost[k], self.limits[k])
             if what is not None:
                 self.failed[k] = what

@@ -216,11 +216,8 @@ def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_
             deliver()
         if optimizer is not None:
             optimizer.t += n_batches
-        mean = (float(loss.mean(dtype=np.float64)) if sample_weight is None else
-                float(np.dot(loss.astype(np.float64), weights_in_order) / sample_weight.sum()))
-        cost = mean + net._l2_term(lmbda, n) + net._l1_term(l1, n)
-        if alpha:  # scikit-learn's: (alpha / 2m) sum ||W||^2 in each batch's mean
-            cost += net._l2_term(alpha * n_batches, n)
+        cost = epoch_cost(net, loss, sample_weight, weights_in_order, lmbda, l1, alpha,
+                          n_batches)
         what = divergence(net, cost, first_cost, limit)
         if what is not None:
             start.restore()
@@ -231,6 +228,19 @@ def sgd_epochs(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_
         if first_cost is None:
             first_cost = cost
         yield Epoch(epoch, cost, seconds, n_threads, rate, start.restore)
+
+
+def epoch_cost(net, loss, sample_weight, weights_in_order, lmbda, l1, alpha, n_batches):
+    """An epoch's training cost: the (weighted) mean of the examples' costs
+    as they were used (loss, in epoch order, as are weights_in_order), plus
+    the regularisers' terms at the epoch's end."""
+    n = loss.shape[0]
+    mean = (float(loss.mean(dtype=np.float64)) if sample_weight is None else
+            float(np.dot(loss.astype(np.float64), weights_in_order) / sample_weight.sum()))
+    cost = mean + net._l2_term(lmbda, n) + net._l1_term(l1, n)
+    if alpha:  # scikit-learn's: (alpha / 2m) sum ||W||^2 in each batch's mean
+        cost += net._l2_term(alpha * n_batches, n)
+    return cost
 
 
 def train(net, X, T, labels, *, epochs, batch_size, eta, lmbda, shuffle, n_threads,
