@@ -16,6 +16,13 @@ and compares the bits):
 * ``sparse_min_zeros`` and ``sparse_min_outputs`` (cnet/_workspace.py):
   the fraction of zero inputs, and the first layer's width in training,
   from which the first layer takes only the steps with a nonzero input.
+* ``pack_min_rows`` (cnet/_workspace.py): from which batch size the forward
+  pass copies W^T into panels that its tiles stream.
+* ``forward_kc``: the length of the blocks of k in which the packed forward
+  pass sums (0: the kernels' own, a panel's block in a 32 KiB L1), so that
+  a block stays in L1 while every row block of the batch passes over it.
+* ``prefetch_next_batch`` (0 or 1): whether the first layer fetches the
+  next mini-batch's rows of X ahead, spread over its update.
 
 The values come from, in order: the file named by ``CNET_TUNING`` (JSON, as
 :func:`tune` writes); the file :func:`tune` wrote for this CPU in cnet's
@@ -40,6 +47,9 @@ KNOBS = {
     "block_min_outputs": ((64, 128, 256), (1, 1 << 20)),
     "sparse_min_zeros": ((0.3, 0.6, 2.0), (0.0, 2.0)),  # > 1: never
     "sparse_min_outputs": ((1, 64, 256), (1, 1 << 20)),
+    "pack_min_rows": ((16, 32, 64), (1, 1 << 20)),
+    "forward_kc": ((0, 128, 256, 512), (0, 1 << 16)),  # 0: the kernels' own
+    "prefetch_next_batch": ((0, 1), (0, 1)),
 }
 
 # Measured defaults (docs/performance.md): the feature blocks' thresholds on
@@ -50,7 +60,8 @@ KNOBS = {
 # chunk follows the L2 (two of them: the chunk streams, the network stays);
 # the other values have not been measured to differ and stay the same.
 DEFAULTS = {"stack_chunk_bytes": 1 << 20, "block_min_rows": 32, "block_min_outputs": 128,
-            "sparse_min_zeros": 0.3, "sparse_min_outputs": 1}
+            "sparse_min_zeros": 0.3, "sparse_min_outputs": 1, "pack_min_rows": 32,
+            "forward_kc": 0, "prefetch_next_batch": 1}
 # Where a microarchitecture was measured to want other values (cnet/_workspace.py
 # has the numbers): on Zen 3 the first layer's lists of nonzero inputs cost a
 # narrow layer more than they save (the book's job 1.5x faster without them).
@@ -217,6 +228,9 @@ def apply(settings):
     _workspace.BLOCK_MIN_OUTPUTS = settings["block_min_outputs"]
     _workspace.SPARSE_MIN_ZEROS = settings["sparse_min_zeros"]
     _workspace.SPARSE_MIN_OUTPUTS = settings["sparse_min_outputs"]
+    _workspace.PACK_MIN_ROWS = settings["pack_min_rows"]
+    _workspace.FORWARD_KC = settings["forward_kc"]
+    _workspace.PREFETCH_NEXT_BATCH = bool(settings["prefetch_next_batch"])
 
 
 STATE = {"micro": None, "settings": None, "source": None}
@@ -254,6 +268,11 @@ def _jobs(rng):
                              dict(batch_size=10, eta=0.05)),
         "sparse_min_outputs": ("net", (X, y), [784, 30, 10], dict(dtype="float32"),
                                dict(batch_size=10, eta=3.0)),
+        "pack_min_rows": ("net", (X, y), [784, 256, 10], relu, dict(batch_size=32, eta=0.05)),
+        "forward_kc": ("net", (X, y), [784, 512, 512, 10], relu,
+                       dict(batch_size=128, eta=0.05)),
+        "prefetch_next_batch": ("net", (X, y), [784, 30, 10], dict(dtype="float32"),
+                                dict(batch_size=10, eta=3.0)),
     }
 
 

@@ -29,12 +29,21 @@ from ._dispatch import kernels
 # NZF, NZU: the first layer's lists of nonzero inputs (int32, see Layer in
 # src/kernels_layout.pxi), or None.
 LayerBuffers = namedtuple("LayerBuffers",
-                          "W b act A D DT W_out b_out Wp ATin Xin S1 S2 Sb1 Sb2 drop GT NZF NZU",
-                          defaults=(None, None, None, None, 0.0, None, None, None))
+                          "W b act A D DT W_out b_out Wp ATin Xin S1 S2 Sb1 Sb2 drop GT NZF NZU kc "
+                          "prefetch",
+                          defaults=(None, None, None, None, 0.0, None, None, None, 0, True))
 
 PAD = kernels.PAD
 MR = kernels.MR
 PACK_MIN_ROWS = 32  # batches at least this large get W^T packed into panels
+# ... whose forward pass then sums k in blocks of about FORWARD_KC steps (0:
+# the kernels' own, CNET_KC in src/cnet_simd.h: a block of a panel in L1).
+# Both per CPU (cnet/_tuning.py); neither changes a bit.
+FORWARD_KC = 0
+# Whether the first layer fetches the next batch's rows of X ahead of its
+# gather (spread over its update): on Zen 3 the book's job is much slower
+# without.  Per CPU too.
+PREFETCH_NEXT_BATCH = True
 # The first layer's update reads its input in feature blocks (written by the
 # gather) for batches of at least BLOCK_MIN_ROWS rows or layers of at least
 # BLOCK_MIN_OUTPUTS units; else it reads the gathered rows in place.  The
@@ -149,7 +158,8 @@ class Workspace:
             self.spec.append(LayerBuffers(W=Wt, b=b, act=act_code, A=A, D=D, DT=DT, W_out=W_out,
                                           b_out=b_out, Wp=Wp, ATin=ATin, Xin=Xin, S1=S1, S2=S2,
                                           Sb1=Sb1, Sb2=Sb2, drop=drop, GT=GT, NZF=NZF,
-                                          NZU=NZU))
+                                          NZU=NZU, kc=FORWARD_KC,
+                                          prefetch=PREFETCH_NEXT_BATCH))
 
     def n_out(self, l):
         return self.spec[l].DT.shape[1]

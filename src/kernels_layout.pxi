@@ -129,6 +129,11 @@ cdef struct Layer:
     void *W          # W^T (n_in, ld)                       IN
     void *b          # (ld,)                                IN
     void *Wp         # W^T in panels (ld/nr, n_in, nr) or NULL   scratch
+    int prefetch     # the first layer: its gather and update fetch the next
+                     # batch's rows of X ahead (0: they do not)
+    Py_ssize_t kc    # with Wp, the forward pass sums k in blocks of about this
+                     # many steps (0: CNET_KC); a schedule, not a result: the
+                     # partial sums wait in A between blocks (cnet/_tuning.py)
     void *A          # activations (m_cap, ld)              OUT of forward
     void *ATin       # the layer's input transposed (n_in, ld_m): the A operand
                      # of its update and sigma' of delta propagation; written

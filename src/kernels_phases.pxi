@@ -48,7 +48,7 @@ cdef void _gather_phase(const Layer *L, const Batch *bt, bint blocks, int tid, i
     # here, where the copy waits on memory anyway: issued from the first
     # layer's update with the rows' other lines, they stalled it (15% of its
     # time in the book's job, on the prefetch instructions).
-    _my_range(bt.next_m, tid, nt, &s_lo, &s_hi)
+    _my_range(bt.next_m if L.prefetch else 0, tid, nt, &s_lo, &s_hi)
     for s in range(bt.m + s_lo, bt.m + s_hi):
         cnet_prefetch(<const floating *> bt.X + bt.idx[s] * bt.x_ld, 1)
 
@@ -149,7 +149,7 @@ cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
     cdef Py_ssize_t b_ks, i, cb_lo, cb_hi, kb, k0, klen
     # Large batches (packed W) sum k in blocks; a small batch has too few
     # row blocks to reuse a block of the panel, and pays for the extra passes.
-    cdef Py_ssize_t kc = CNET_KC if Wp != NULL else max(L.n_in, 1)
+    cdef Py_ssize_t kc = (L.kc if L.kc > 0 else CNET_KC) if Wp != NULL else max(L.n_in, 1)
     cdef Py_ssize_t n_kb = (L.n_in + kc - 1) // kc
     cdef cnet_drop_tile drop
     cdef const cnet_drop_tile *dropping = NULL
@@ -375,7 +375,7 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
     # The first layer's lists of examples with a nonzero input (Layer.NZU)
     cdef const int *nzu = L.NZU if prev == NULL else NULL
     cdef const int *lst
-    if prev == NULL and bt.next_m > 0:
+    if prev == NULL and bt.next_m > 0 and L.prefetch:
         # Fetch the next batch's rows of X a few cache lines per tile, each
         # thread the rows it will gather.  Issued all at once, hundreds of
         # misses fill the load queue and the core waits for them (measured:
