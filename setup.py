@@ -144,9 +144,11 @@ def _extensions():
         exts.append(Extension("cnet._kernels_avx512", ["src/_kernels_avx512.pyx"],
                               extra_compile_args=isa512, **common))
         if os.environ.get("CNET_BUILD_TEST_VARIANTS") == "1" and not msvc:
-            # The AVX-512 variant's layouts on AVX2 (see src/_kernels_wide.pyx).
+            # The AVX-512 variant's layouts on AVX2 (see src/_kernels_wide.pyx),
+            # and the plain C path of src/cnet_lists.h that ARM builds take.
             exts.append(Extension("cnet._kernels_wide", ["src/_kernels_wide.pyx"],
-                                  extra_compile_args=isa + ["-DCNET_WIDE_ON_AVX2"],
+                                  extra_compile_args=isa + ["-DCNET_WIDE_ON_AVX2",
+                                                            "-DCNET_LISTS_PORTABLE"],
                                   **common))
     # freethreading_compatible: on a free-threaded Python (3.14t) importing
     # the modules does not turn the GIL back on.  They hold no Python state

@@ -65,7 +65,9 @@ SPARSE_MIN_ZEROS = 0.3
 # it.  Per CPU (cnet/_tuning.py).  On Zen 3 (AVX2) the book's 784-30-10 at
 # m = 10 took 0.13 s per epoch without the lists against 0.19-0.21 s with
 # them, while 16 of them in a stack took 1.3 s with against 1.8-2.1 s
-# without, and 784-512-512-10 at m = 128 was 3% faster with.
+# without, and 784-512-512-10 at m = 128 was 3% faster with.  Since the
+# lists are read off bit masks (src/cnet_lists.h) the book's job takes
+# 0.13 s with them against 0.11 s without: still a loss there.
 SPARSE_MIN_OUTPUTS = 1
 
 

@@ -57,6 +57,16 @@ cdef extern from "cnet_update.h":
     void cnet_opt_f64(const cnet_step *st, int weight, int n, const double *x, double *w,
                       double *s1, double *s2, double *wp) noexcept nogil
 
+cdef extern from "cnet_lists.h":
+    enum:
+        CNET_LIST_CHUNK
+        CNET_LIST_WORDS
+        CNET_LIST_GROUP
+    int cnet_ctz64(uint64_t w) noexcept nogil
+    void cnet_nonzero_bits_f32(const float *x, Py_ssize_t n, uint64_t *bits) noexcept nogil
+    void cnet_nonzero_bits_f64(const double *x, Py_ssize_t n, uint64_t *bits) noexcept nogil
+    uint64_t cnet_bits_at(const uint64_t *bits, Py_ssize_t p, int k) noexcept nogil
+
 cdef extern from "cnet_tile.h":
     enum:
         CNET_MR

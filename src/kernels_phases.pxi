@@ -53,45 +53,84 @@ cdef void _gather_phase(const Layer *L, const Batch *bt, bint blocks, int tid, i
         cnet_prefetch(<const floating *> bt.X + bt.idx[s] * bt.x_ld, 1)
 
 
+cdef inline void _nonzero_bits(const floating *x, Py_ssize_t n, uint64_t *bits) noexcept nogil:
+    """bits := which of x[0 .. n) are not 0, n <= CNET_LIST_CHUNK (cnet_lists.h)."""
+    if floating is float:
+        cnet_nonzero_bits_f32(x, n, bits)
+    else:
+        cnet_nonzero_bits_f64(x, n, bits)
+
+
 cdef void _list_features(const Layer *L, const Batch *bt, Py_ssize_t rb,
                          floating *dummy) noexcept nogil:
     """L.NZF's list for row block rb: the features i (increasing) where some
-    example of the block has Xin[s, i] != 0."""
-    cdef Py_ssize_t n_in = L.n_in, s0 = rb * CNET_MR, i, r, c = 0
+    example of the block has Xin[s, i] != 0: the OR of its rows' masks of
+    nonzero inputs, read off bit by bit (cnet_lists.h)."""
+    cdef Py_ssize_t n_in = L.n_in, s0 = rb * CNET_MR, i0, n, w, r, c = 0
     cdef Py_ssize_t mr = min(<Py_ssize_t> CNET_MR, bt.m - s0)
     cdef const floating *x = <const floating *> bt.Xin + s0 * n_in
     cdef int *lst = L.NZF + rb * (n_in + 1)
-    for i in range(n_in):
-        for r in range(mr):
-            if x[r * n_in + i] != 0:
+    cdef uint64_t acc[CNET_LIST_WORDS]
+    cdef uint64_t row[CNET_LIST_WORDS]
+    cdef uint64_t word
+    i0 = 0
+    while i0 < n_in:
+        n = min(<Py_ssize_t> CNET_LIST_CHUNK, n_in - i0)
+        _nonzero_bits(x + i0, n, acc)
+        for r in range(1, mr):
+            _nonzero_bits(x + r * n_in + i0, n, row)
+            for w in range((n + 63) // 64):
+                acc[w] = acc[w] | row[w]
+        for w in range((n + 63) // 64):
+            word = acc[w]
+            while word:
                 c += 1
-                lst[c] = <int> i
-                break
+                lst[c] = <int> (i0 + w * 64 + cnet_ctz64(word))
+                word = word & (word - 1)
+        i0 += n
     lst[0] = <int> c
 
 
 cdef void _list_examples(const Layer *L, const Batch *bt, int tid, int nt,
                          floating *dummy) noexcept nogil:
     """L.NZU's lists for this thread's share of the feature blocks: the
-    examples s (increasing) with some Xin[s, i] != 0, i in the block."""
+    examples s (increasing) with some Xin[s, i] != 0, i in the block.  The
+    masks of a group of examples first; then each block's list in one go,
+    each example written and counted only where it belongs: no branch on
+    the data (cnet_lists.h)."""
     cdef Py_ssize_t n_in = L.n_in, n_ib = (L.n_in + CNET_MR - 1) // CNET_MR
-    cdef Py_ssize_t ld = L.m_cap + 1, ib, ib_lo, ib_hi, i0, s, r, mr
-    cdef const floating *x
+    cdef Py_ssize_t ld = L.m_cap + 1, ib, ib_lo, ib_hi, f0, f_hi, n, nw, k, nb
+    cdef Py_ssize_t s, s0, g
+    cdef uint64_t masks[CNET_LIST_GROUP * (CNET_LIST_WORDS + 1)]
+    cdef uint64_t *mk
     cdef int *lst
+    cdef int c
     _my_range(n_ib, tid, nt, &ib_lo, &ib_hi)
     for ib in range(ib_lo, ib_hi):
         L.NZU[ib * ld] = 0
-    for s in range(bt.m):
-        x = <const floating *> bt.Xin + s * n_in
-        for ib in range(ib_lo, ib_hi):
-            i0 = ib * CNET_MR
-            mr = min(<Py_ssize_t> CNET_MR, n_in - i0)
-            for r in range(mr):
-                if x[i0 + r] != 0:
-                    lst = L.NZU + ib * ld
-                    lst[0] += 1
-                    lst[lst[0]] = <int> s
-                    break
+    f_hi = min(ib_hi * CNET_MR, n_in)
+    # chunks start on a block: CNET_LIST_CHUNK is a multiple of CNET_MR
+    f0 = ib_lo * CNET_MR
+    while f0 < f_hi:
+        n = min(<Py_ssize_t> CNET_LIST_CHUNK, f_hi - f0)
+        nb = (n + CNET_MR - 1) // CNET_MR
+        nw = (n + 63) // 64 + 1  # and a word of 0s that a last block may run into
+        s0 = 0
+        while s0 < bt.m:
+            g = min(<Py_ssize_t> CNET_LIST_GROUP, bt.m - s0)
+            for s in range(g):
+                mk = masks + s * nw
+                _nonzero_bits(<const floating *> bt.Xin + (s0 + s) * n_in + f0, n, mk)
+                mk[nw - 1] = 0
+            for k in range(nb):
+                lst = L.NZU + (f0 // CNET_MR + k) * ld
+                c = lst[0]
+                for s in range(g):
+                    lst[c + 1] = <int> (s0 + s)  # in bounds: c <= s0 + s < m_cap
+                    c += cnet_bits_at(masks + s * nw, k * CNET_MR, CNET_MR) != 0
+                lst[0] = c
+            s0 += g
+        f0 += n
 
 
 cdef inline Py_ssize_t _lower_bound(const int *a, Py_ssize_t n, Py_ssize_t v) noexcept nogil:

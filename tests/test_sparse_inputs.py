@@ -124,24 +124,33 @@ def test_the_lists_change_nothing_on_the_real_sample(lists):
     assert on["train_cost"] == off["train_cost"]
 
 
-@pytest.mark.parametrize("m", [1, 10, 31, 64])
-def test_the_lists_name_the_nonzero_inputs(m):
+@pytest.mark.parametrize("m, n_in", [(1, 50), (10, 50), (31, 50), (64, 50), (10, 8),
+                                      (7, 1541), (13, 3100), (40, 3845)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_lists_name_the_nonzero_inputs(m, n_in, dtype, threads):
     # What the kernels skip by: per block of MR examples, the features some
     # of them has nonzero (forward); per block of MR features, the examples
     # with some of them nonzero (update).  Checked on layer 0 after a forward.
+    # The lists are read off bit masks in chunks of 3840 inputs (cnet_lists.h):
+    # widths past one and two chunks, and -0.0 (is 0) and NaN (is not).
     from cnet._dispatch import kernels
-    X, _ = sparse_data(m + 9, 50, 0.1, seed=m)
-    order = np.random.default_rng(m).permutation(m + 9)[:m].astype(np.intp)
-    net = cnet.Network([50, 20, 3], seed=1)
+    X, _ = sparse_data(m + 9, n_in, 0.1, seed=m)
+    rng = np.random.default_rng(n_in)
+    X[rng.random(X.shape) < 0.05] = -0.0
+    X[rng.random(X.shape) < 0.002] = np.nan
+    X = X.astype(dtype)
+    order = rng.permutation(m + 9)[:m].astype(np.intp)
+    net = cnet.Network([n_in, 20, 3], seed=1, dtype=dtype)
     ws = _workspace.Workspace(net._kernel_params()[:1], m, sparse=True)
-    kernels.layer_forward(X, order, ws.spec, 2)
+    kernels.layer_forward(X, order, ws.spec, threads)
     MR, Xb = _workspace.MR, X[order]
     NZF, NZU = ws.spec[0].NZF, ws.spec[0].NZU
     for rb in range(-(-m // MR)):
-        want = np.flatnonzero(Xb[rb * MR:(rb + 1) * MR].any(axis=0))
+        want = np.flatnonzero((Xb[rb * MR:(rb + 1) * MR] != 0).any(axis=0))
         assert NZF[rb, 0] == len(want) and np.array_equal(NZF[rb, 1:1 + len(want)], want)
-    for ib in range(-(-50 // MR)):
-        want = np.flatnonzero(Xb[:, ib * MR:(ib + 1) * MR].any(axis=1))
+    for ib in range(-(-n_in // MR)):
+        want = np.flatnonzero((Xb[:, ib * MR:(ib + 1) * MR] != 0).any(axis=1))
         assert NZU[ib, 0] == len(want) and np.array_equal(NZU[ib, 1:1 + len(want)], want)
 
 
