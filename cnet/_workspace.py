@@ -218,31 +218,34 @@ class Workspace:
 
 
 class SpareWorkspaces:
-    """A network's inference workspaces, kept between calls.  Allocated anew
-    for every call, their fresh pages cost 10-20 ms of a 170 ms forward
-    pass of 10,000 rows through 784-512-512-10 (the kernel zeroing them),
-    and most of the time of a call on a few rows.  A call takes one (a
-    thread that finds none builds its own) and gives it back; one is kept
-    per batch size, for at most KEEP_SIZES sizes.  take and give are safe
-    from any thread: a list's pop and append are atomic."""
-    KEEP_SIZES = 4
+    """Inference workspaces kept between calls, for the few networks used
+    last.  Allocated anew for every call, their fresh pages cost 10-20 ms of
+    a 170 ms forward pass of 10,000 rows through 784-512-512-10 (the kernel
+    zeroing them), and most of the time of a call on a few rows.  A call
+    takes the one kept for its network and batch size (or builds one) and
+    gives it back; at most KEEP are kept in all, the least recently given
+    back dropped first, so that a sweep over hundreds of networks holds no
+    more than a few.  take and give are safe from any thread (a dict's pop
+    and assignment are atomic; a lost race only costs a rebuild)."""
+    KEEP = 4
 
     def __init__(self):
-        self._free = {}
+        self._free = {}  # (id of the first W, m_cap, sparse) -> Workspace, oldest first
 
     def take(self, params, m_cap, sparse):
-        try:
-            ws = self._free[m_cap, sparse].pop()
-        except (KeyError, IndexError):
-            ws = None
+        # A kept workspace holds its W: while it is here, no other array has that id.
+        ws = self._free.pop((id(params[0][0]), m_cap, sparse), None)
         if ws is None or not ws.serves(params, m_cap, sparse):
             ws = Workspace(params, m_cap, sparse=sparse, inference=True)
         return ws
 
     def give(self, ws):
-        key = ws.m_cap, ws.sparse
-        if key not in self._free and len(self._free) >= self.KEEP_SIZES:
-            self._free.clear()  # ever new sizes: keep memory bounded
-        free = self._free.setdefault(key, [])
-        if not free:
-            free.append(ws)
+        self._free[id(ws.spec[0].W), ws.m_cap, ws.sparse] = ws
+        while len(self._free) > self.KEEP:
+            try:
+                del self._free[next(iter(self._free))]
+            except (StopIteration, KeyError, RuntimeError):  # another thread got there
+                break
+
+
+SPARES = SpareWorkspaces()  # Network._forward's

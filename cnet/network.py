@@ -34,7 +34,7 @@ from ._validation import (
     labels_of,
     one_hot_classes,
 )
-from ._workspace import SpareWorkspaces, Workspace, sparse_input
+from ._workspace import SPARES, Workspace, sparse_input
 from .book._surface import BookMethods
 from .initializers import INITS, initial_parameters
 from .training import WEIGHT_GROWTH, History, check_callbacks, train
@@ -104,11 +104,6 @@ class Network(BookMethods):
         self._acts = hidden + [self.output_activation]
         self._params = Parameters(self.sizes, self.dtype)
         self._initialize(self.init)
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_spares", None)  # inference scratch (_forward), rebuilt on use
-        return state
 
     def __setstate__(self, state):
         if "weights" in state:  # pickled by cnet 0.1.0, before Parameters
@@ -236,10 +231,7 @@ class Network(BookMethods):
     def _forward(self, X, n_threads):
         n = X.shape[0]
         chunk = min(n, _FORWARD_CHUNK)
-        spares = self.__dict__.get("_spares")
-        if spares is None:
-            spares = self._spares = SpareWorkspaces()
-        ws = spares.take(self._kernel_params(), chunk, sparse_input(X))
+        ws = SPARES.take(self._kernel_params(), chunk, sparse_input(X))
         out = np.empty((n, self.sizes[-1]), dtype=self.dtype)
         n_threads = threads_for_work(n_threads, network_flops(self.sizes, chunk) / 3)
         order = np.arange(n, dtype=np.intp)
@@ -253,7 +245,7 @@ class Network(BookMethods):
                     return out
                 deliver()  # Ctrl-C: KeyboardInterrupt; if the handler returns, go on
         finally:
-            spares.give(ws)
+            SPARES.give(ws)
 
     def predict(self, X, n_threads=None):
         """Predicted class of each sample (argmax of the output), shape (n_samples,)."""

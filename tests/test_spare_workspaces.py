@@ -1,7 +1,7 @@
-"""Inference keeps its workspace between calls (cnet._workspace.SpareWorkspaces):
+"""Inference keeps its workspaces between calls (cnet._workspace.SPARES):
 a kept one must never give a stale answer -- after new weights, in-place
 edits, other settings, other sizes, from several threads -- and the memory
-it keeps stays bounded and out of pickles."""
+kept stays bounded, however many networks run."""
 import pickle
 import threading
 
@@ -16,6 +16,11 @@ from cnet.reference import feedforward
 def _net(seed=0, **kw):
     return cnet.Network([30, 20, 5], activation="relu", output_activation="softmax",
                         cost="log_likelihood", init="he", seed=seed, **kw)
+
+
+def _kept(net, m, sparse=True):
+    """The workspace kept for net's inference on batches of m rows, or None."""
+    return _workspace.SPARES._free.get((id(net._kernel_params()[0][0]), m, sparse))
 
 
 def _expected(net, X):
@@ -35,10 +40,10 @@ def X():
 def test_a_kept_workspace_is_reused_and_gives_the_same_bits(X):
     net = _net()
     first = net.forward(X)
-    spares = net._spares
-    (kept,) = spares._free[256, True]
+    kept = _kept(net, 256)
+    assert kept is not None
     again = net.forward(X)
-    assert spares._free[256, True] == [kept]  # the same one, given back
+    assert _kept(net, 256) is kept  # the same one, given back
     assert np.array_equal(first, again)
     fresh = _net().forward(X)  # a network of its own: a new workspace
     assert np.array_equal(first, fresh)
@@ -68,34 +73,35 @@ def test_training_between_calls_is_seen(X):
 def test_changed_settings_build_a_new_workspace(X, monkeypatch):
     net = _net()
     ref = net.forward(X)
-    (kept,) = net._spares._free[256, True]
+    kept = _kept(net, 256)
     base = dict(_tuning.STATE["settings"])
     try:
         _tuning.apply(dict(base, forward_kc=7, pack_min_rows=1))
         got = net.forward(X)
-        (now,) = net._spares._free[256, True]
+        now = _kept(net, 256)
         assert now is not kept and now.spec[0].kc == 7
     finally:
         _tuning.apply(base)
     assert np.array_equal(got, ref)
     monkeypatch.setattr(_workspace, "SPARSE_MIN_ZEROS", 2.0)  # no lists: another key
     assert np.array_equal(net.forward(X), ref)
-    assert net._spares._free[256, False][0].spec[0].NZF is None
+    assert _kept(net, 256, sparse=False).spec[0].NZF is None
 
 
 def test_inference_builds_no_update_lists(X):
     net = _net()
     net.forward(X)
-    (ws,) = net._spares._free[256, True]
+    ws = _kept(net, 256)
     assert ws.spec[0].NZF is not None and ws.spec[0].NZU is None
 
 
-def test_the_kept_sizes_are_bounded(X):
-    net = _net()
-    for n in range(1, 3 * _workspace.SpareWorkspaces.KEEP_SIZES):
-        assert np.allclose(net.forward(X[:n]), _expected(net, X[:n]), rtol=1e-12)
-        assert len(net._spares._free) <= _workspace.SpareWorkspaces.KEEP_SIZES
-        assert all(len(v) <= 1 for v in net._spares._free.values())
+def test_what_is_kept_is_bounded_over_sizes_and_networks(X):
+    nets = [_net(seed=k) for k in range(3)]
+    for n in range(1, 3 * _workspace.SpareWorkspaces.KEEP):
+        for net in nets:
+            assert np.allclose(net.forward(X[:n]), _expected(net, X[:n]), rtol=1e-12)
+            assert len(_workspace.SPARES._free) <= _workspace.SpareWorkspaces.KEEP
+    assert _kept(nets[-1], n) is not None  # the last used is kept
 
 
 def test_threads_calling_forward_at_once(X):
@@ -121,18 +127,17 @@ def test_threads_calling_forward_at_once(X):
     assert errors == []
 
 
-def test_pickles_and_copies_leave_the_workspace_behind(X):
+def test_pickles_and_copies_carry_no_workspace(X):
     import copy
     net = _net()
     net.forward(X)
     data = pickle.dumps(net)
-    assert len(data) < 20_000  # weights only, not the kept buffers
+    assert len(data) < 20_000  # weights only
     back = pickle.loads(data)
-    assert "_spares" not in back.__dict__
     assert np.array_equal(back.forward(X), net.forward(X))
     twin = copy.deepcopy(net)
-    assert "_spares" not in twin.__dict__
     assert np.array_equal(twin.forward(X), net.forward(X))
+    assert _kept(twin, 256) is not _kept(net, 256)
 
 
 def test_sparse_input_judges_rows_spread_over_x(monkeypatch):
