@@ -65,27 +65,33 @@ class calls_logged:
         return logged
 
 
+def _fit_interrupted(model, module, entry, n_threads, monkeypatch):
+    """model.fit on 20k random rows in mini-batches of 10 with a SIGINT 0.3 s
+    in: it raises KeyboardInterrupt, and the one call of module.kernels'
+    ``entry`` (rows asked, rows done) stopped between mini-batches before
+    its end."""
+    rng = np.random.default_rng(0)
+    X = rng.random((20_000, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 20_000)
+    calls = calls_logged(module.kernels, entry, lambda args: len(args[3]))
+    monkeypatch.setattr(module, "kernels", calls)
+    sent = sigint_after(0.3)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X, y, epochs=2, batch_size=10, eta=0.01, n_threads=n_threads)
+    assert sent, "KeyboardInterrupt before the signal was sent"
+    [(rows, done)] = calls.log
+    assert rows == 20_000 and 0 <= done < rows - 10 and done % 10 == 0, calls.log
+
+
 @pytest.mark.parametrize("n_threads", [1, 2])
 def test_ctrl_c_stops_a_long_epoch_within_it(n_threads, all_threads, monkeypatch):
     # 784-2048-2048-10 on 20k rows in mini-batches of 10: an epoch is 2000
     # steps and takes seconds (tens of GFLOP), so a SIGINT sent 0.3 s in
     # finds the kernel inside its first epoch on any host.
-    rng = np.random.default_rng(0)
-    X = rng.random((20_000, 784), dtype=np.float32)
-    y = rng.integers(0, 10, 20_000)
     net = cnet.Network([784, 2048, 2048, 10], dtype="float32", init="he", seed=1)
     before = [w.copy() for w in net.weights]
     state = net._rng.bit_generator.state
-    calls = calls_logged(training.kernels, "sgd_epoch", lambda args: len(args[3]))
-    monkeypatch.setattr(training, "kernels", calls)
-    sent = sigint_after(0.3)
-    with pytest.raises(KeyboardInterrupt):
-        net.fit(X, y, epochs=2, batch_size=10, eta=0.01, n_threads=n_threads)
-    assert sent, "KeyboardInterrupt before the signal was sent"
-    # One kernel call (rows asked, rows done), stopped between mini-batches
-    # before its end.
-    [(rows, done)] = calls.log
-    assert rows == 20_000 and 0 <= done < rows - 10 and done % 10 == 0, calls.log
+    _fit_interrupted(net, training, "sgd_epoch", n_threads, monkeypatch)
     # Rolled back to the start of the interrupted (first) epoch.
     assert all(np.array_equal(a, b) for a, b in zip(net.weights, before))
     assert net._rng.bit_generator.state == state
@@ -171,20 +177,10 @@ def test_ctrl_c_stops_a_stacks_epoch_and_rolls_every_member_back(n_threads, monk
     # 4 networks 784-1024-10 on 20k rows in mini-batches of 10: seconds per
     # epoch on any host; the signal comes 0.3 s in.
     from cnet import stack as stack_module
-    rng = np.random.default_rng(0)
-    X = rng.random((20_000, 784), dtype=np.float32)
-    y = rng.integers(0, 10, 20_000)
     stack = cnet.NetworkStack([784, 1024, 10], [1, 2, 3, 4], dtype="float32", init="he")
     before = [[w.copy() for w in net.weights] for net in stack]
     state = stack[0]._rng.bit_generator.state
-    calls = calls_logged(stack_module.kernels, "sgd_epoch_stack", lambda args: len(args[3]))
-    monkeypatch.setattr(stack_module, "kernels", calls)
-    sent = sigint_after(0.3)
-    with pytest.raises(KeyboardInterrupt):
-        stack.fit(X, y, epochs=2, batch_size=10, eta=0.01, n_threads=n_threads)
-    assert sent, "KeyboardInterrupt before the signal was sent"
-    [(rows, done)] = calls.log
-    assert rows == 20_000 and 0 <= done < rows - 10 and done % 10 == 0, calls.log
+    _fit_interrupted(stack, stack_module, "sgd_epoch_stack", n_threads, monkeypatch)
     for net, ws in zip(stack, before):
         assert all(np.array_equal(a, b) for a, b in zip(net.weights, ws))
     assert stack[0]._rng.bit_generator.state == state
