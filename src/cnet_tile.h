@@ -119,6 +119,26 @@ static inline void cnet_store_transposed6_f32(const float *out, ptrdiff_t ld, fl
 #endif
 #define CNET_STORE_TRANSPOSED_f64 CNET_STORE_TRANSPOSED
 
+/* The update's tiles t = 0 .. ntiles-1 of one row block of W, side by side
+ * along its rows (tile t's columns 2 vectors further on, its D panel b_next
+ * further on, its packed panel wp_next further on, its state the tile's size
+ * further on: the tile order of kernels_phases.pxi's _update_phase).  One call
+ * per row block, not per tile: at small batches a tile is only a few dozen
+ * cycles of arithmetic, and the call with its 16 arguments, the lookups
+ * around it and the step's constants (converted here once, KSTEP) cost as
+ * much again (measured: 9% of the epoch of a 784-512-512-10 net at batch
+ * 10 in the loop around the calls alone). */
+#define CNET_UPDATE_STRIP(SUF, T, TILE_CALL, KSTEP)                                   \
+static void cnet_update_strip_##SUF(ptrdiff_t k, const T *const *rows,              \
+        ptrdiff_t a_ks, int mr, const T *b, ptrdiff_t b_next, ptrdiff_t b_ks,        \
+        ptrdiff_t ntiles, T *w, ptrdiff_t ld, T decay, T scale, T *wp,               \
+        ptrdiff_t wp_next, const cnet_step *st, T *s1, T *s2, ptrdiff_t sld,          \
+        const int *list) {                                                           \
+    KSTEP                                                                            \
+    for (ptrdiff_t t = 0; t < ntiles; t++)                                           \
+        TILE_CALL;                                                                   \
+}
+
 #if CNET_HAVE_VECTOR_EXT
 
 /* One definition per element type.  T: element, V: vector type, VI: its
@@ -265,9 +285,10 @@ static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, in
  * width: the SGD step, in place (padding columns stay 0: their B is 0).  With wp,  \
  * the new rows also go to wp[r][:] (the packed panel the forward pass reads), so   \
  * the panels never need packing again within a call. */                            \
-static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows,        \
+CNET_ALWAYS_INLINE void cnet_update_tile_##SUF(ptrdiff_t k, const T *const *rows,   \
         ptrdiff_t a_ks, int mr, const T *b, ptrdiff_t b_ks, T *w, ptrdiff_t ld,     \
-        T decay, T scale, T *wp, const cnet_step *st, T *s1, T *s2, ptrdiff_t sld,    \
+        T decay, T scale, T *wp, const cnet_step *st, const cnet_optk_##SUF kst,     \
+        T *s1, T *s2, ptrdiff_t sld,                                                 \
         const int *list) {  /* sld: the state's row stride (its tile order) */      \
     /* W is large and each tile of it is touched once per mini-batch: fetch it     \
      * now so that the read-modify-write at the end does not wait for memory. */   \
@@ -283,7 +304,7 @@ static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows,    
         CNET_ACC_LOOP(V, NV, a_ks)                                                   \
     }                                                                                \
     if (st) {  /* an optimizer's rule (cnet_update.h), chosen once per tile */      \
-        switch (st->kind) {                                                          \
+        switch (kst.kind) {                                                          \
         case CNET_OPT_MOMENTUM: CNET_FINISH(CNET_STORE_MOMENTUM_##SUF) break;        \
         case CNET_OPT_ADAM: CNET_FINISH(CNET_STORE_ADAM_##SUF) break;                \
         case CNET_OPT_RMSPROP: CNET_FINISH(CNET_STORE_RMSPROP_##SUF) break;          \
@@ -295,6 +316,10 @@ static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows,    
         CNET_FINISH(CNET_STORE_UPD_##SUF)                                            \
     }                                                                                \
 }                                                                                    \
+CNET_UPDATE_STRIP(SUF, T, cnet_update_tile_##SUF(k, rows, a_ks, mr, b + t * b_next, b_ks, \
+    w + t * (2 * NV), ld, decay, scale, wp ? wp + t * wp_next : NULL, st, kst,   \
+    s1 ? s1 + t * mr * (2 * NV) : NULL, s2 ? s2 + t * mr * (2 * NV) : NULL, \
+    sld, list), const cnet_optk_##SUF kst = cnet_optk_##SUF##_of(st ? st : &cnet_step_none);) \
 /* dt[r * dt_ld + c] := (sum_p A(r, p) B(p, c)) * sigma'(a[r * a_ld + c]), rows     \
  * r < mr, full width: delta propagation with the derivative fused, sigma'       \
  * written in terms of the activation a (as _dact in kernels_impl.pxi). */        \
@@ -372,7 +397,7 @@ static inline void cnet_forward_rows_##SUF(ptrdiff_t k, const T *const *rows, in
     }                                                                                \
     CNET_STORE_TRANSPOSED(out, ld, outT, ldT, mr, nc)                                \
 }                                                                                    \
-static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows,        \
+static inline void cnet_update_tile_##SUF(ptrdiff_t k, const T *const *rows,        \
         ptrdiff_t a_ks, int mr, const T *b, ptrdiff_t b_ks, T *w, ptrdiff_t ld,     \
         T decay, T scale, T *wp, const cnet_step *st, T *s1, T *s2, ptrdiff_t sld,    \
         const int *list) {                                                           \
@@ -389,6 +414,9 @@ static inline void cnet_update_rows_##SUF(ptrdiff_t k, const T *const *rows,    
         {   w[r * ld + c] = decay * w[r * ld + c] - scale * tile[NR * r + c];        \
             if (wp) wp[r * NR + c] = w[r * ld + c];  }                               \
 }                                                                                    \
+CNET_UPDATE_STRIP(SUF, T, cnet_update_tile_##SUF(k, rows, a_ks, mr, b + t * b_next, b_ks, \
+    w + t * NR, ld, decay, scale, wp ? wp + t * wp_next : NULL, st,                  \
+    s1 ? s1 + t * mr * NR : NULL, s2 ? s2 + t * mr * NR : NULL, sld, list), )        \
 static inline void cnet_backprop_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr, \
         const T *b, ptrdiff_t b_ks, const T *a, ptrdiff_t a_ld, int act,            \
         T *dt, ptrdiff_t dt_ld) {                                                    \

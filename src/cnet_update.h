@@ -1,7 +1,7 @@
 /*
  * cnet_update.h -- the epilogue of the weight update: what the register
  * tile of sums sum_s delta[s, j] in[s, i] becomes in W.  Included by
- * cnet_tile.h inside cnet_update_rows_*, which defines w, ld, wp, decay,
+ * cnet_tile.h inside cnet_update_tile_*, which defines w, ld, wp, decay,
  * scale, st, s1, s2 and sld for these macros.
  *
  * Plain SGD (Nielsen's, with L2 as the decay factor):
@@ -67,6 +67,9 @@ typedef struct {
     double eps_hat;     /* Adam with Kingma and Ba's eps-hat (scikit-learn's, Keras's), else 0:
                          * eps := eps_hat / sqrt(1 - beta2^t) each step */
 } cnet_step;
+
+/* The step of plain SGD (no optimizer): its constants are not read. */
+static const cnet_step cnet_step_none = {0};
 
 /* w[c] := the rule's new value, c < n, from the sums x[c] (x / m is the
  * mean gradient); s1, s2: the state at the same offsets (unused ones may
@@ -175,55 +178,71 @@ CNET_ALWAYS_INLINE V cnet_vsqrt_##SUF(V v) {                                    
         r[i] = SQRT(v[i]);                                                           \
     return r;                                                                        \
 }                                                                                    \
-CNET_ALWAYS_INLINE void cnet_opt_v_##SUF(const cnet_step *st, int kind, V x, T *w,    \
+/* The step's numbers in T, converted once per tile: read through st inside  \
+ * the loop, each was reloaded and converted for every vector (Python builds   \
+ * with -fno-strict-aliasing, so a store to w might have changed *st). */      \
+typedef struct {                                                                     \
+    T inv_m, l2, l1, mu, lr, keep, a1, b2, a2, step, bc2, eps, alpha, a2r;           \
+    int kind, has_l1, has_l2, has_mu, nesterov;                                      \
+} cnet_optk_##SUF;                                                                   \
+CNET_ALWAYS_INLINE cnet_optk_##SUF cnet_optk_##SUF##_of(const cnet_step *st) {       \
+    cnet_optk_##SUF k;                                                               \
+    k.inv_m = (T)st->inv_m; k.l2 = (T)st->l2; k.l1 = (T)st->l1; k.mu = (T)st->mu;    \
+    k.lr = (T)st->lr; k.keep = (T)(1 - st->lr * st->wd);                             \
+    k.a1 = (T)(1 - st->beta1); k.b2 = (T)st->beta2; k.a2 = (T)(1 - st->beta2);       \
+    k.step = (T)st->step_size; k.bc2 = (T)st->bc2_sqrt; k.eps = (T)st->eps;          \
+    k.alpha = (T)st->alpha; k.a2r = (T)(1 - st->alpha);                              \
+    k.has_l1 = st->l1 != 0; k.has_l2 = st->l2 != 0; k.has_mu = st->mu != 0;          \
+    k.nesterov = st->nesterov; k.kind = st->kind;                                    \
+    return k;                                                                        \
+}                                                                                    \
+CNET_ALWAYS_INLINE void cnet_opt_v_##SUF(const cnet_optk_##SUF k, int kind, V x, T *w, \
                                         T *s1, T *s2, T *wp) {                       \
     const V zero = {0}, one = zero + 1;                                              \
     const V wv = *(const V *)w;                                                      \
-    V g = x * (T)st->inv_m, nw;                                                      \
-    if (st->l1 != 0)                                                                 \
-        g = g + (T)st->l2 * wv + (T)st->l1 * CNET_SELECT(VI, V, wv > zero, one,      \
+    V g = x * k.inv_m, nw;                                                           \
+    if (k.has_l1)                                                                    \
+        g = g + k.l2 * wv + k.l1 * CNET_SELECT(VI, V, wv > zero, one,                \
                 CNET_SELECT(VI, V, wv < zero, -one, zero));                          \
-    else if (st->l2 != 0)                                                            \
-        g = g + (T)st->l2 * wv;                                                      \
+    else if (k.has_l2)                                                               \
+        g = g + k.l2 * wv;                                                           \
     switch (kind) {  /* a constant where this is inlined: no switch is left */       \
     case CNET_OPT_MOMENTUM: {                                                        \
-        const V b = (T)st->mu * *(const V *)s1 + g;                                  \
+        const V b = k.mu * *(const V *)s1 + g;                                       \
         *(V *)s1 = b;                                                                \
-        if (st->nesterov)                                                            \
-            nw = wv - (T)st->lr * (g + (T)st->mu * b);                               \
+        if (k.nesterov)                                                              \
+            nw = wv - k.lr * (g + k.mu * b);                                         \
         else                                                                         \
-            nw = wv - (T)st->lr * b;                                                 \
+            nw = wv - k.lr * b;                                                      \
         break;                                                                       \
     }                                                                                \
     case CNET_OPT_ADAM: {                                                            \
-        const T keep = (T)(1 - st->lr * st->wd);                                     \
         V wc = wv;                                                                   \
-        if (keep != 1)  /* AdamW's decoupled decay */                                \
-            wc = wv * keep;                                                          \
+        if (k.keep != 1)  /* AdamW's decoupled decay */                              \
+            wc = wv * k.keep;                                                        \
         const V m0 = *(const V *)s1;                                                 \
-        const V m = m0 + (T)(1 - st->beta1) * (g - m0);                              \
-        const V v = *(const V *)s2 * (T)st->beta2 + (T)(1 - st->beta2) * g * g;      \
+        const V m = m0 + k.a1 * (g - m0);                                            \
+        const V v = *(const V *)s2 * k.b2 + k.a2 * g * g;                            \
         *(V *)s1 = m;                                                                \
         *(V *)s2 = v;                                                                \
-        nw = wc - (T)st->step_size * (m / (cnet_vsqrt_##SUF(v) / (T)st->bc2_sqrt      \
-                                           + (T)st->eps));                           \
+        nw = wc - k.step * (m / (cnet_vsqrt_##SUF(v) / k.bc2 + k.eps));              \
         break;                                                                       \
     }                                                                                \
     case CNET_OPT_RMSPROP: {                                                         \
-        const V v = *(const V *)s2 * (T)st->alpha + (T)(1 - st->alpha) * g * g;      \
+        const V v = *(const V *)s2 * k.alpha + k.a2r * g * g;                        \
         *(V *)s2 = v;                                                                \
-        const V q = g / (cnet_vsqrt_##SUF(v) + (T)st->eps);                          \
-        if (st->mu != 0) {                                                           \
-            const V b = (T)st->mu * *(const V *)s1 + q;                              \
+        const V q = g / (cnet_vsqrt_##SUF(v) + k.eps);                               \
+        if (k.has_mu) {                                                              \
+            const V b = k.mu * *(const V *)s1 + q;                                   \
             *(V *)s1 = b;                                                            \
-            nw = wv - (T)st->lr * b;                                                 \
+            nw = wv - k.lr * b;                                                      \
         } else {                                                                     \
-            nw = wv - (T)st->lr * q;                                                 \
+            nw = wv - k.lr * q;                                                      \
         }                                                                            \
         break;                                                                       \
     }                                                                                \
     default:  /* CNET_OPT_SGD */                                                     \
-        nw = wv - (T)st->lr * g;                                                     \
+        nw = wv - k.lr * g;                                                          \
     }                                                                                \
     *(V *)w = nw;                                                                    \
     if (wp)                                                                          \
@@ -235,9 +254,9 @@ CNET_DEFINE_OPT_V(f64, double, cnet_vd, cnet_vdi, CNET_VBYTES / 8, sqrt)
 /* The optimizer's step for the two vectors of row r of the update's tile, for
  * the rule KIND (a constant: cnet_tile.h picks the rule once per tile). */
 #define CNET_STORE_OPT(NR, NV, SUF, KIND, r, x0, x1)                                 \
-    { cnet_opt_v_##SUF(st, KIND, x0, w + (r) * ld, s1 ? s1 + (r) * sld : NULL,        \
+    { cnet_opt_v_##SUF(kst, KIND, x0, w + (r) * ld, s1 ? s1 + (r) * sld : NULL,        \
                        s2 ? s2 + (r) * sld : NULL, wp ? wp + (r) * NR : NULL);        \
-      cnet_opt_v_##SUF(st, KIND, x1, w + (r) * ld + NV, s1 ? s1 + (r) * sld + NV : NULL, \
+      cnet_opt_v_##SUF(kst, KIND, x1, w + (r) * ld + NV, s1 ? s1 + (r) * sld + NV : NULL, \
                        s2 ? s2 + (r) * sld + NV : NULL, wp ? wp + (r) * NR + NV : NULL); }
 #define CNET_STORE_SGD_OPT_f32(r, x0, x1)                                            \
     CNET_STORE_OPT(CNET_NR_F32, CNET_VBYTES / 4, f32, CNET_OPT_SGD, r, x0, x1)

@@ -86,16 +86,18 @@ cdef extern from "cnet_tile.h":
                                double *out, Py_ssize_t ld, double *outT, Py_ssize_t ldT,
                                int nc, int first, int last,
                                const cnet_drop_tile *drop, const int *lst) noexcept nogil
-    void cnet_update_rows_f32(Py_ssize_t k, const float **rows, Py_ssize_t a_ks, int mr,
-                              const float *b, Py_ssize_t b_ks, float *w, Py_ssize_t ld,
-                              float decay, float scale, float *wp, const cnet_step *st,
-                              float *s1, float *s2, Py_ssize_t sld,
-                              const int *lst) noexcept nogil
-    void cnet_update_rows_f64(Py_ssize_t k, const double **rows, Py_ssize_t a_ks, int mr,
-                              const double *b, Py_ssize_t b_ks, double *w, Py_ssize_t ld,
-                              double decay, double scale, double *wp, const cnet_step *st,
-                              double *s1, double *s2, Py_ssize_t sld,
-                              const int *lst) noexcept nogil
+    void cnet_update_strip_f32(Py_ssize_t k, const float **rows, Py_ssize_t a_ks, int mr,
+                               const float *b, Py_ssize_t b_next, Py_ssize_t b_ks,
+                               Py_ssize_t ntiles, float *w, Py_ssize_t ld,
+                               float decay, float scale, float *wp, Py_ssize_t wp_next,
+                               const cnet_step *st, float *s1, float *s2, Py_ssize_t sld,
+                               const int *lst) noexcept nogil
+    void cnet_update_strip_f64(Py_ssize_t k, const double **rows, Py_ssize_t a_ks, int mr,
+                               const double *b, Py_ssize_t b_next, Py_ssize_t b_ks,
+                               Py_ssize_t ntiles, double *w, Py_ssize_t ld,
+                               double decay, double scale, double *wp, Py_ssize_t wp_next,
+                               const cnet_step *st, double *s1, double *s2, Py_ssize_t sld,
+                               const int *lst) noexcept nogil
     void cnet_backprop_rows_f32(Py_ssize_t k, const float **rows, int mr,
                                 const float *b, Py_ssize_t b_ks, const float *a,
                                 Py_ssize_t a_ld, int act, float *dt,
@@ -286,17 +288,18 @@ cdef inline void _forward_rows(Py_ssize_t k, const floating **rows, int mr,
                               first, last, drop, lst)
 
 
-cdef inline void _update_rows(Py_ssize_t k, const floating **rows, Py_ssize_t a_ks, int mr,
-                              const floating *b, Py_ssize_t b_ks, floating *w,
-                              Py_ssize_t ld, floating decay, floating scale,
-                              floating *wp, const cnet_step *st, floating *s1,
-                              floating *s2, Py_ssize_t sld, const int *lst) noexcept nogil:
+cdef inline void _update_strip(Py_ssize_t k, const floating **rows, Py_ssize_t a_ks, int mr,
+                               const floating *b, Py_ssize_t b_next, Py_ssize_t b_ks,
+                               Py_ssize_t ntiles, floating *w, Py_ssize_t ld, floating decay,
+                               floating scale, floating *wp, Py_ssize_t wp_next,
+                               const cnet_step *st, floating *s1, floating *s2,
+                               Py_ssize_t sld, const int *lst) noexcept nogil:
     if floating is float:
-        cnet_update_rows_f32(k, rows, a_ks, mr, b, b_ks, w, ld, decay, scale, wp, st, s1, s2,
-                             sld, lst)
+        cnet_update_strip_f32(k, rows, a_ks, mr, b, b_next, b_ks, ntiles, w, ld, decay, scale,
+                              wp, wp_next, st, s1, s2, sld, lst)
     else:
-        cnet_update_rows_f64(k, rows, a_ks, mr, b, b_ks, w, ld, decay, scale, wp, st, s1, s2,
-                             sld, lst)
+        cnet_update_strip_f64(k, rows, a_ks, mr, b, b_next, b_ks, ntiles, w, ld, decay, scale,
+                              wp, wp_next, st, s1, s2, sld, lst)
 
 
 cdef inline void _opt(const cnet_step *st, int weight, int n, const floating *x, floating *w,

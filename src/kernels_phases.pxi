@@ -396,7 +396,7 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
     cdef Py_ssize_t m = bt.m, n_in = L.n_in, n_out = L.n_out, ld = L.ld
     cdef Py_ssize_t n_ib = (n_in + CNET_MR - 1) // CNET_MR
     cdef Py_ssize_t n_jb = (n_out + nr - 1) // nr
-    cdef Py_ssize_t t, t_lo, t_hi, ib, jb, i0, j0, c, nc, s, r
+    cdef Py_ssize_t t, t_lo, t_hi, ib, jb, i0, j0, c, nc, s, r, nb, k
     cdef int mr
     cdef const floating *rows[CNET_MR]
     cdef const floating *AT = <const floating *> L.ATin
@@ -437,13 +437,19 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
     _my_range(n_ib * n_jb, tid, nt, &t_lo, &t_hi)
     if pf_total > 0:
         pf_per_tile = pf_total // max(t_hi - t_lo, 1) + 1
-    # The tile's coordinates and the prefetch cursor are counted on, not
-    # divided out: a 64-bit division takes ~15 cycles, and with several per
-    # tile (of only 10 steps in the book's job) they cost its epoch 5-6%.
-    ib = t_lo // n_jb
-    jb = t_lo - ib * n_jb
-    for t in range(t_lo, t_hi):
-        pf_end = min(pf_next + pf_per_tile, pf_total)
+    # Row-block major: the block of A (CNET_MR features of m samples, a few
+    # KB) stays in L1 while the tiles walk along rows of W, which the
+    # prefetchers then stream as plain rows; the D panels (all of D is
+    # m x ld, a few hundred KB) come from L2.  Measured: 1.2-1.3x faster
+    # than panel-major on 784x512, m = 128.  A thread's tiles are walked a
+    # strip at a time: the tiles of its range in one row block, one C call
+    # (cnet_update_strip_*).
+    t = t_lo
+    while t < t_hi:
+        ib = t // n_jb
+        jb = t - ib * n_jb
+        nb = min(n_jb - jb, t_hi - t)  # the strip's tiles jb .. jb + nb - 1
+        pf_end = min(pf_next + pf_per_tile * nb, pf_total)
         while pf_next < pf_end:
             cnet_prefetch(pf_row + pf_line * 64, 1)
             pf_next += 1
@@ -452,49 +458,43 @@ cdef void _update_phase(const Layer *L, const Layer *prev, const Batch *bt,
                 pf_line = 1
                 pf_s += 1
                 pf_row = <const char *> (<const floating *> bt.X + bt.idx[pf_s] * bt.x_ld)
-        # Row-block major: the block of A (CNET_MR features of m samples, a
-        # few KB) stays in L1 while the tile walks
-        # along rows of W, which the prefetchers then stream as plain rows;
-        # the D panels (all of D is m x ld, a few hundred KB) come from L2.
-        # Measured: 1.2-1.3x faster than panel-major on 784x512, m = 128.
         i0 = ib * CNET_MR
         j0 = jb * nr
         mr = <int> min(<Py_ssize_t> CNET_MR, n_in - i0)
         for r in range(mr):
             rows[r] = AT + ib * a_blk + r * a_rs
+        lst = NULL
+        k = m
         if nzu != NULL:  # only the examples with a nonzero feature in the block
             lst = nzu + ib * (L.m_cap + 1)
-            # no such example, and Nielsen's step without decay: w - 0 = w
-            if lst[0] > 0 or st != NULL or decay != 1:
-                _update_rows(lst[0], rows, a_ks, mr, D + jb * L.m_cap * nr, nr,
-                             W_out + i0 * ld + j0, ld, decay, scale,
-                             Wp + (jb * n_in + i0) * nr if Wp != NULL else NULL, st,
-                             _at(L.S1, i0 * ld + jb * mr * nr, dummy),
-                             _at(L.S2, i0 * ld + jb * mr * nr, dummy), nr, lst + 1)
-        else:
-            _update_rows(m, rows, a_ks, mr, D + jb * L.m_cap * nr, nr, W_out + i0 * ld + j0,
-                         ld, decay, scale, Wp + (jb * n_in + i0) * nr if Wp != NULL else NULL,
-                         st, _at(L.S1, i0 * ld + jb * mr * nr, dummy),
-                         _at(L.S2, i0 * ld + jb * mr * nr, dummy), nr, NULL)
+            k = lst[0]
+            lst = lst + 1
+        # no such example, and Nielsen's step without decay: w - 0 = w
+        if k > 0 or st != NULL or decay != 1:
+            _update_strip(k, rows, a_ks, mr, D + jb * L.m_cap * nr, L.m_cap * nr, nr, nb,
+                          W_out + i0 * ld + j0, ld, decay, scale,
+                          Wp + (jb * n_in + i0) * nr if Wp != NULL else NULL, n_in * nr,
+                          st, _at(L.S1, i0 * ld + jb * mr * nr, dummy),
+                          _at(L.S2, i0 * ld + jb * mr * nr, dummy), nr, lst)
         if ib == 0:  # the owner of a column block's first tile owns its biases
-            # sum_s D[s, j0 + c], each column's sum in s order as before, the
-            # nr columns side by side (a row of the D panel is contiguous in
-            # c): one serial chain of adds per column cost 7% of this phase
-            nc = min(<Py_ssize_t> nr, n_out - j0)
-            d_panel = D + jb * L.m_cap * nr
-            for c in range(nr):
-                bsum[c] = 0
-            for s in range(m):
+            for jb in range(jb, jb + nb):
+                # sum_s D[s, j0 + c], each column's sum in s order as before,
+                # the nr columns side by side (a row of the D panel is
+                # contiguous in c): one serial chain of adds per column cost
+                # 7% of this phase
+                j0 = jb * nr
+                nc = min(<Py_ssize_t> nr, n_out - j0)
+                d_panel = D + jb * L.m_cap * nr
                 for c in range(nr):
-                    bsum[c] = bsum[c] + d_panel[s * nr + c]
-            for c in range(nc):
-                acc = bsum[c]
-                if st == NULL:
-                    b_out[j0 + c] = b_out[j0 + c] - scale * acc
-                else:
-                    _opt(st, 0, 1, &acc, &b_out[j0 + c], _at(L.Sb1, j0 + c, dummy),
-                         _at(L.Sb2, j0 + c, dummy), <floating *> NULL)
-        jb += 1
-        if jb == n_jb:
-            jb = 0
-            ib += 1
+                    bsum[c] = 0
+                for s in range(m):
+                    for c in range(nr):
+                        bsum[c] = bsum[c] + d_panel[s * nr + c]
+                for c in range(nc):
+                    acc = bsum[c]
+                    if st == NULL:
+                        b_out[j0 + c] = b_out[j0 + c] - scale * acc
+                    else:
+                        _opt(st, 0, 1, &acc, &b_out[j0 + c], _at(L.Sb1, j0 + c, dummy),
+                             _at(L.Sb2, j0 + c, dummy), <floating *> NULL)
+        t += nb
