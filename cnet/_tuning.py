@@ -23,6 +23,9 @@ and compares the bits):
   a block stays in L1 while every row block of the batch passes over it.
 * ``prefetch_next_batch`` (0 or 1): whether the first layer fetches the
   next mini-batch's rows of X ahead, spread over its update.
+* ``rowwise_min_bytes`` (cnet/_workspace.py): from which size of a layer's
+  W a batch of at most 16 rows walks W along its rows in the forward pass
+  (0: never), instead of down column panels read in place.
 
 The values come from, in order: the file named by ``CNET_TUNING`` (JSON, as
 :func:`tune` writes); the file :func:`tune` wrote for this CPU in cnet's
@@ -50,6 +53,7 @@ KNOBS = {
     "pack_min_rows": ((16, 32, 64), (1, 1 << 20)),
     "forward_kc": ((0, 128, 256, 512), (0, 1 << 16)),  # 0: the kernels' own
     "prefetch_next_batch": ((0, 1), (0, 1)),
+    "rowwise_min_bytes": ((0, 256 << 10, 512 << 10, 2 << 20), (0, 1 << 40)),  # 0: never
 }
 
 # Measured defaults (docs/performance.md): the feature blocks' thresholds on
@@ -61,7 +65,7 @@ KNOBS = {
 # the other values have not been measured to differ and stay the same.
 DEFAULTS = {"stack_chunk_bytes": 1 << 20, "block_min_rows": 32, "block_min_outputs": 128,
             "sparse_min_zeros": 0.3, "sparse_min_outputs": 1, "pack_min_rows": 32,
-            "forward_kc": 0, "prefetch_next_batch": 1}
+            "forward_kc": 0, "prefetch_next_batch": 1, "rowwise_min_bytes": 512 << 10}
 # Where a microarchitecture was measured to want other values (cnet/_workspace.py
 # has the numbers): on Zen 3 the first layer's lists of nonzero inputs cost a
 # narrow layer more than they save (the book's job 1.5x faster without them).
@@ -231,6 +235,7 @@ def apply(settings):
     _workspace.PACK_MIN_ROWS = settings["pack_min_rows"]
     _workspace.FORWARD_KC = settings["forward_kc"]
     _workspace.PREFETCH_NEXT_BATCH = bool(settings["prefetch_next_batch"])
+    _workspace.ROWWISE_MIN_BYTES = settings["rowwise_min_bytes"]
 
 
 STATE = {"micro": None, "settings": None, "source": None}
@@ -273,6 +278,8 @@ def _jobs(rng):
                        dict(batch_size=128, eta=0.05)),
         "prefetch_next_batch": ("net", (X, y), [784, 30, 10], dict(dtype="float32"),
                                 dict(batch_size=10, eta=3.0)),
+        "rowwise_min_bytes": ("net", (X, y), [784, 512, 512, 10], relu,
+                              dict(batch_size=10, eta=0.05)),
     }
 
 

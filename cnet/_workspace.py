@@ -30,8 +30,8 @@ from ._dispatch import kernels
 # src/kernels_layout.pxi), or None.
 LayerBuffers = namedtuple("LayerBuffers",
                           "W b act A D DT W_out b_out Wp ATin Xin S1 S2 Sb1 Sb2 drop GT NZF NZU kc "
-                          "prefetch",
-                          defaults=(None, None, None, None, 0.0, None, None, None, 0, True))
+                          "prefetch rowwise_bytes",
+                          defaults=(None, None, None, None, 0.0, None, None, None, 0, True, 0))
 
 PAD = kernels.PAD
 MR = kernels.MR
@@ -44,6 +44,12 @@ FORWARD_KC = 0
 # gather (spread over its update): on Zen 3 the book's job is much slower
 # without.  Per CPU too.
 PREFETCH_NEXT_BATCH = True
+# A batch of at most 16 rows (CNET_AXPY_MAX_ROWS) walks a layer's W^T of at
+# least ROWWISE_MIN_BYTES along its rows in the forward pass, as the update
+# does, instead of down column panels read in place (a row of W^T apart each
+# step, where the prefetchers do not follow): a W that does not fit in L2.
+# 0: never.  Per CPU too; no bit changes.
+ROWWISE_MIN_BYTES = 512 << 10
 # The first layer's update reads its input in feature blocks (written by the
 # gather) for batches of at least BLOCK_MIN_ROWS rows or layers of at least
 # BLOCK_MIN_OUTPUTS units; else it reads the gathered rows in place.  The
@@ -136,7 +142,8 @@ def state_to_kernels(A, S):
 
 def _settings():
     """The knobs a workspace is built with (cnet/_tuning.py sets them)."""
-    return (PACK_MIN_ROWS, FORWARD_KC, PREFETCH_NEXT_BATCH, BLOCK_MIN_ROWS, BLOCK_MIN_OUTPUTS)
+    return (PACK_MIN_ROWS, FORWARD_KC, PREFETCH_NEXT_BATCH, BLOCK_MIN_ROWS, BLOCK_MIN_OUTPUTS,
+            ROWWISE_MIN_BYTES)
 
 
 class Workspace:
@@ -179,7 +186,8 @@ class Workspace:
                                           b_out=b_out, Wp=Wp, ATin=ATin, Xin=Xin, S1=S1, S2=S2,
                                           Sb1=Sb1, Sb2=Sb2, drop=drop, GT=GT, NZF=NZF,
                                           NZU=NZU, kc=FORWARD_KC,
-                                          prefetch=PREFETCH_NEXT_BATCH))
+                                          prefetch=PREFETCH_NEXT_BATCH,
+                                          rowwise_bytes=ROWWISE_MIN_BYTES))
 
     def serves(self, params, m_cap, sparse):
         """Whether this workspace is the one Workspace(params, m_cap,

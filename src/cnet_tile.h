@@ -30,6 +30,11 @@
 
 #define CNET_MR 6      /* rows of the tile (broadcast operand)            */
 
+/* The forward pass may walk W along its rows (cnet_forward_axpy_*, used by
+ * kernels_phases.pxi's _forward_rowwise) for batches of at most this many
+ * rows (and a W as large as Layer.rowwise_bytes says: cnet/_tuning.py). */
+#define CNET_AXPY_MAX_ROWS 16
+
 
 #include "cnet_simd.h"     /* vector types and widths, CNET_PAD, CNET_KC */
 
@@ -320,6 +325,54 @@ CNET_UPDATE_STRIP(SUF, T, cnet_update_tile_##SUF(k, rows, a_ks, mr, b + t * b_ne
     w + t * (2 * NV), ld, decay, scale, wp ? wp + t * wp_next : NULL, st, kst,   \
     s1 ? s1 + t * mr * (2 * NV) : NULL, s2 ? s2 + t * mr * (2 * NV) : NULL, \
     sld, list), const cnet_optk_##SUF kst = cnet_optk_##SUF##_of(st ? st : &cnet_step_none);) \
+/* z[s][:] += sum_{r < mr} x[s * x_ld + r] w[r][:], r in order, for the examples   \
+ * s = list[0 .. k) (or 0 .. k), over ntiles tiles of 2 vectors side by side:     \
+ * the forward pass of a small batch walked along W's rows (cnet_update_strip_*'s  \
+ * walk), the sums z kept in the layer's A.  Each z[s][c] takes the same products \
+ * in the same order as cnet_forward_rows' sum over p (i ascending, one row block \
+ * of W after another), so the bits are the same; an example missing from the     \
+ * list has only zero inputs in the block, whose products add nothing. */          \
+static void cnet_forward_axpy_##SUF(ptrdiff_t k, const int *list, const T *x,        \
+        ptrdiff_t x_ld, int mr, const T *w, ptrdiff_t ld, ptrdiff_t ntiles, T *z,    \
+        ptrdiff_t z_ld) {                                                            \
+    for (ptrdiff_t t = 0; t < ntiles; t++) {                                         \
+        const T *wt = w + t * 2 * NV;                                                \
+        T *zt = z + t * 2 * NV;                                                      \
+        if (mr == CNET_MR) {                                                         \
+            const V w00 = *(const V *)wt, w01 = *(const V *)(wt + NV);               \
+            const V w10 = *(const V *)(wt + ld), w11 = *(const V *)(wt + ld + NV);   \
+            const V w20 = *(const V *)(wt + 2 * ld), w21 = *(const V *)(wt + 2 * ld + NV); \
+            const V w30 = *(const V *)(wt + 3 * ld), w31 = *(const V *)(wt + 3 * ld + NV); \
+            const V w40 = *(const V *)(wt + 4 * ld), w41 = *(const V *)(wt + 4 * ld + NV); \
+            const V w50 = *(const V *)(wt + 5 * ld), w51 = *(const V *)(wt + 5 * ld + NV); \
+            for (ptrdiff_t q = 0; q < k; q++) {                                      \
+                const ptrdiff_t s = list ? list[q] : q;                              \
+                const T *xs = x + s * x_ld;                                          \
+                V *o = (V *)(zt + s * z_ld);                                         \
+                V o0 = o[0], o1 = o[1];                                              \
+                o0 += xs[0] * w00; o1 += xs[0] * w01;                                \
+                o0 += xs[1] * w10; o1 += xs[1] * w11;                                \
+                o0 += xs[2] * w20; o1 += xs[2] * w21;                                \
+                o0 += xs[3] * w30; o1 += xs[3] * w31;                                \
+                o0 += xs[4] * w40; o1 += xs[4] * w41;                                \
+                o0 += xs[5] * w50; o1 += xs[5] * w51;                                \
+                o[0] = o0; o[1] = o1;                                                \
+            }                                                                        \
+        } else {                                                                     \
+            for (ptrdiff_t q = 0; q < k; q++) {                                      \
+                const ptrdiff_t s = list ? list[q] : q;                              \
+                const T *xs = x + s * x_ld;                                          \
+                V *o = (V *)(zt + s * z_ld);                                         \
+                V o0 = o[0], o1 = o[1];                                              \
+                for (int r = 0; r < mr; r++) {                                       \
+                    o0 += xs[r] * *(const V *)(wt + r * ld);                         \
+                    o1 += xs[r] * *(const V *)(wt + r * ld + NV);                    \
+                }                                                                    \
+                o[0] = o0; o[1] = o1;                                                \
+            }                                                                        \
+        }                                                                            \
+    }                                                                                \
+}                                                                                    \
 /* dt[r * dt_ld + c] := (sum_p A(r, p) B(p, c)) * sigma'(a[r * a_ld + c]), rows     \
  * r < mr, full width: delta propagation with the derivative fused, sigma'       \
  * written in terms of the activation a (as _dact in kernels_impl.pxi). */        \
@@ -417,6 +470,20 @@ static inline void cnet_update_tile_##SUF(ptrdiff_t k, const T *const *rows,    
 CNET_UPDATE_STRIP(SUF, T, cnet_update_tile_##SUF(k, rows, a_ks, mr, b + t * b_next, b_ks, \
     w + t * NR, ld, decay, scale, wp ? wp + t * wp_next : NULL, st,                  \
     s1 ? s1 + t * mr * NR : NULL, s2 ? s2 + t * mr * NR : NULL, sld, list), )        \
+static void cnet_forward_axpy_##SUF(ptrdiff_t k, const int *list, const T *x,        \
+        ptrdiff_t x_ld, int mr, const T *w, ptrdiff_t ld, ptrdiff_t ntiles, T *z,    \
+        ptrdiff_t z_ld) {                                                            \
+    for (ptrdiff_t t = 0; t < ntiles; t++)                                           \
+        for (ptrdiff_t q = 0; q < k; q++) {                                          \
+            const ptrdiff_t s = list ? list[q] : q;                                  \
+            for (int c = 0; c < NR; c++) {                                           \
+                T acc = z[s * z_ld + t * NR + c];                                    \
+                for (int r = 0; r < mr; r++)                                         \
+                    acc += x[s * x_ld + r] * w[r * ld + t * NR + c];                 \
+                z[s * z_ld + t * NR + c] = acc;                                      \
+            }                                                                        \
+        }                                                                            \
+}                                                                                    \
 static inline void cnet_backprop_rows_##SUF(ptrdiff_t k, const T *const *rows, int mr, \
         const T *b, ptrdiff_t b_ks, const T *a, ptrdiff_t a_ld, int act,            \
         T *dt, ptrdiff_t dt_ld) {                                                    \

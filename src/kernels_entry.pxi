@@ -32,6 +32,7 @@ cdef Layer *_make_layers(list spec, floating *dummy) except NULL:
                 layers[l].Wp = &Wp[0, 0, 0]
             layers[l].kc = max(<Py_ssize_t> buf.kc, 0)
             layers[l].prefetch = 1 if buf.prefetch else 0
+            layers[l].rowwise_bytes = max(<Py_ssize_t> buf.rowwise_bytes, 0)
             layers[l].A = &A[0, 0]
             # A (1, 1) placeholder: the first layer reads Xin in place.
             layers[l].ATin = &ATin[0, 0] if ATin.shape[1] > 1 else NULL

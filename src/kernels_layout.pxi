@@ -71,6 +71,7 @@ cdef extern from "cnet_tile.h":
     enum:
         CNET_MR
         CNET_KC
+        CNET_AXPY_MAX_ROWS
         CNET_PAD
         CNET_NR_F32
         CNET_NR_F64
@@ -86,6 +87,12 @@ cdef extern from "cnet_tile.h":
                                double *out, Py_ssize_t ld, double *outT, Py_ssize_t ldT,
                                int nc, int first, int last,
                                const cnet_drop_tile *drop, const int *lst) noexcept nogil
+    void cnet_forward_axpy_f32(Py_ssize_t k, const int *lst, const float *x, Py_ssize_t x_ld,
+                               int mr, const float *w, Py_ssize_t ld, Py_ssize_t ntiles,
+                               float *z, Py_ssize_t z_ld) noexcept nogil
+    void cnet_forward_axpy_f64(Py_ssize_t k, const int *lst, const double *x, Py_ssize_t x_ld,
+                               int mr, const double *w, Py_ssize_t ld, Py_ssize_t ntiles,
+                               double *z, Py_ssize_t z_ld) noexcept nogil
     void cnet_update_strip_f32(Py_ssize_t k, const float **rows, Py_ssize_t a_ks, int mr,
                                const float *b, Py_ssize_t b_next, Py_ssize_t b_ks,
                                Py_ssize_t ntiles, float *w, Py_ssize_t ld,
@@ -146,6 +153,9 @@ cdef struct Layer:
     Py_ssize_t kc    # with Wp, the forward pass sums k in blocks of about this
                      # many steps (0: CNET_KC); a schedule, not a result: the
                      # partial sums wait in A between blocks (cnet/_tuning.py)
+    Py_ssize_t rowwise_bytes  # a batch of at most CNET_AXPY_MAX_ROWS rows walks a
+                     # W^T of at least this many bytes along its rows in the
+                     # forward pass (_forward_rowwise; 0: never); a schedule too
     void *A          # activations (m_cap, ld)              OUT of forward
     void *ATin       # the layer's input transposed (n_in, ld_m): the A operand
                      # of its update and sigma' of delta propagation; written
@@ -286,6 +296,15 @@ cdef inline void _forward_rows(Py_ssize_t k, const floating **rows, int mr,
     else:
         cnet_forward_rows_f64(k, rows, mr, b, b_ks, bias, act, out, ld, outT, ldT, nc,
                               first, last, drop, lst)
+
+
+cdef inline void _forward_axpy(Py_ssize_t k, const int *lst, const floating *x,
+                               Py_ssize_t x_ld, int mr, const floating *w, Py_ssize_t ld,
+                               Py_ssize_t ntiles, floating *z, Py_ssize_t z_ld) noexcept nogil:
+    if floating is float:
+        cnet_forward_axpy_f32(k, lst, x, x_ld, mr, w, ld, ntiles, z, z_ld)
+    else:
+        cnet_forward_axpy_f64(k, lst, x, x_ld, mr, w, ld, ntiles, z, z_ld)
 
 
 cdef inline void _update_strip(Py_ssize_t k, const floating **rows, Py_ssize_t a_ks, int mr,

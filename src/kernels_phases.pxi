@@ -204,6 +204,11 @@ cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
         drop.rows, drop.threshold, drop.scale = drop_rows, above.drop_threshold, above.drop_scale
         drop.gT = above.GT
         dropping = &drop
+    if (Wp == NULL and m <= CNET_AXPY_MAX_ROWS and not softmax and dropping == NULL
+            and L.rowwise_bytes > 0
+            and L.n_in * ld * <Py_ssize_t> sizeof(floating) >= L.rowwise_bytes):
+        _forward_rowwise(L, prev, bt, AT_out, act, tid, nt)
+        return
     # Blocks of equal length (784 = 4 x 196, not 3 x 256 + 16): a short last
     # block pays the load and store of every partial tile for little work.
     kc = (L.n_in + n_kb - 1) // n_kb
@@ -276,6 +281,70 @@ cdef void _forward_phase(const Layer *L, const Layer *prev, const Batch *bt,
             if softmax and cb == n_cb - 1 and kb == n_kb - 1:
                 for r in range(mr):
                     _softmax_row(A + (s0 + r) * ld, n_out)
+
+
+cdef void _forward_rowwise(const Layer *L, const Layer *prev, const Batch *bt,
+                           floating *AT_out, int act, int tid, int nt) noexcept nogil:
+    """_forward_phase for a small batch and a large W, walked along W's rows.
+
+    The tiles above walk down a column panel of W, a row of W^T apart each
+    step: W is read in place (a small batch does not pay for packing it),
+    a new cache line and every other step a new page, where the hardware
+    prefetchers do not follow, and each panel is read once per block of 6
+    examples.  Here each thread takes whole column panels and walks W a
+    block of CNET_MR rows at a time, as the update does (streamed rows, each
+    element of W read once), adding each row's products into the sums in A;
+    then the same epilogue (bias, activation, transposed copy) as the tiles,
+    from those sums.  Same sums in the same order: the same bits.  For the
+    first layer the update's lists (Layer.NZU) name the examples with a
+    nonzero input in the row block, the only ones whose products count."""
+    cdef floating *dummy = AT_out
+    cdef int nr = _nr(dummy)
+    cdef Py_ssize_t m = bt.m, n_in = L.n_in, n_out = L.n_out, ld = L.ld
+    cdef Py_ssize_t n_ib = (n_in + CNET_MR - 1) // CNET_MR
+    cdef Py_ssize_t n_cb = (n_out + nr - 1) // nr
+    cdef Py_ssize_t cb_lo, cb_hi, cb, ib, i0, s, s0, j0, k, x_ld
+    cdef int mr, r
+    cdef const floating *W = <const floating *> L.W
+    cdef const floating *b = <const floating *> L.b
+    cdef floating *A = <floating *> L.A
+    cdef const floating *x
+    cdef const floating *rows[CNET_MR]
+    cdef const int *nzu = L.NZU if prev == NULL else NULL
+    cdef const int *lst
+    _my_range(n_cb, tid, nt, &cb_lo, &cb_hi)
+    for s in range(m):
+        memset(A + s * ld + cb_lo * nr, 0, (cb_hi - cb_lo) * nr * sizeof(floating))
+    if nzu != NULL and nt > 1:
+        cnet_sync_wait(bt.sync)  # every thread's lists (_list_examples) are read
+    if prev == NULL:
+        x, x_ld = <const floating *> bt.Xin, n_in
+    else:
+        x, x_ld = <const floating *> prev.A, prev.ld
+    if cb_hi > cb_lo:
+        for ib in range(n_ib):
+            i0 = ib * CNET_MR
+            mr = <int> min(<Py_ssize_t> CNET_MR, n_in - i0)
+            lst = NULL
+            k = m
+            if nzu != NULL:
+                lst = nzu + ib * (L.m_cap + 1)
+                k = lst[0]
+                lst = lst + 1
+            if k > 0:
+                _forward_axpy(k, lst, x + i0, x_ld, mr, W + i0 * ld + cb_lo * nr, ld,
+                              cb_hi - cb_lo, A + cb_lo * nr, ld)
+    # the tiles' epilogue, from the sums in A (no steps: k = 0)
+    for r in range(CNET_MR):
+        rows[r] = x
+    for ib in range((m + CNET_MR - 1) // CNET_MR):
+        s0 = ib * CNET_MR
+        mr = <int> min(<Py_ssize_t> CNET_MR, m - s0)
+        for cb in range(cb_lo, cb_hi):
+            j0 = cb * nr
+            _forward_rows(0, rows, mr, W, ld, b + j0, act, A + s0 * ld + j0, ld,
+                          AT_out + j0 * bt.ld_m + s0 if AT_out != NULL else NULL, bt.ld_m,
+                          <int> min(<Py_ssize_t> nr, n_out - j0), False, True, NULL, NULL)
 
 
 cdef void _output_delta_phase(const Layer *L, int cost, const Batch *bt,
