@@ -178,9 +178,10 @@ CNET_ALWAYS_INLINE V cnet_vsqrt_##SUF(V v) {                                    
         r[i] = SQRT(v[i]);                                                           \
     return r;                                                                        \
 }                                                                                    \
-/* The step's numbers in T, converted once per tile: read through st inside  \
- * the loop, each was reloaded and converted for every vector (Python builds   \
- * with -fno-strict-aliasing, so a store to w might have changed *st). */      \
+/* The step's numbers in T, converted once per strip of tiles                  \
+ * (cnet_update_strip_*): read through st inside the loop, each was reloaded   \
+ * and converted for every vector (Python builds with -fno-strict-aliasing,    \
+ * so a store to w might have changed *st). */                                 \
 typedef struct {                                                                     \
     T inv_m, l2, l1, mu, lr, keep, a1, b2, a2, step, bc2, eps, alpha, a2r;           \
     int kind, has_l1, has_l2, has_mu, nesterov;                                      \

@@ -303,7 +303,7 @@ cdef void _forward_rowwise(const Layer *L, const Layer *prev, const Batch *bt,
     cdef Py_ssize_t m = bt.m, n_in = L.n_in, n_out = L.n_out, ld = L.ld
     cdef Py_ssize_t n_ib = (n_in + CNET_MR - 1) // CNET_MR
     cdef Py_ssize_t n_cb = (n_out + nr - 1) // nr
-    cdef Py_ssize_t cb_lo, cb_hi, cb, ib, i0, s, s0, j0, k, x_ld
+    cdef Py_ssize_t cb_lo, cb_hi, cb, ib, rb, i0, s, s0, j0, k, x_ld
     cdef int mr, r
     cdef const floating *W = <const floating *> L.W
     cdef const floating *b = <const floating *> L.b
@@ -337,8 +337,8 @@ cdef void _forward_rowwise(const Layer *L, const Layer *prev, const Batch *bt,
     # the tiles' epilogue, from the sums in A (no steps: k = 0)
     for r in range(CNET_MR):
         rows[r] = x
-    for ib in range((m + CNET_MR - 1) // CNET_MR):
-        s0 = ib * CNET_MR
+    for rb in range((m + CNET_MR - 1) // CNET_MR):  # the batch's blocks of rows
+        s0 = rb * CNET_MR
         mr = <int> min(<Py_ssize_t> CNET_MR, m - s0)
         for cb in range(cb_lo, cb_hi):
             j0 = cb * nr
